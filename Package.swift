@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+// Descent: a small-language-model trainer with its own CPU kernels.
+import PackageDescription
+
+// Kernels need AVX2 + FMA to turn `SIMD8<Float>.addingProduct` into `vfmadd231ps`; without a
+// target-CPU flag LLVM emits per-lane calls to `fmaf` (0.7 GFLOP/s instead of ~90, see
+// ../shared/SWIFT-NOTES.md). x86-64-v3 (Haswell, Zen and later) is the portable level that has
+// both. Other architectures build without the flag.
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let cpuFlags: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "Descent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "descent", targets: ["descent"]),
+        .executable(name: "descent-bench", targets: ["descent-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Leaf utilities: seeded RNG, SHA-256, small shared helpers. No numerics, no I/O policy.
+        .target(name: "Core", swiftSettings: cpuFlags),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Numerics: float storage, GEMM, activations, losses, reductions, parameter updates.
+        .target(name: "Kernels", dependencies: ["Core"], swiftSettings: cpuFlags),
+        // Language models over flat parameter buffers: bigram, MLP.
+        .target(name: "Models", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
+        // SGD, AdamW, learning-rate schedules, gradient clipping.
+        .target(name: "Optimizers", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
+        // Tokenizers, gzip streams, shard format, manifest, prepare pipeline, batch loader.
+        .target(name: "Data", dependencies: ["CZlib", "Core"], swiftSettings: cpuFlags),
+        // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
+        .target(name: "Store", dependencies: ["CSQLite"], swiftSettings: cpuFlags),
+        // Config, trainer loop, training state, sampler, evaluator.
+        .target(name: "Training", dependencies: ["Models", "Optimizers", "Data", "Kernels", "Core"],
+                swiftSettings: cpuFlags),
+        // The command tree; the only library that prints.
+        .target(name: "DescentCLI",
+                dependencies: ["Training", "Store", "Data", "Models", "Core",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: cpuFlags),
+        .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
+        .executableTarget(name: "descent-bench",
+                          dependencies: ["Kernels", "Models", "Optimizers", "Training", "Core",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: cpuFlags),
+
+        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"], swiftSettings: cpuFlags),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: cpuFlags),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "Kernels", "Core"],
+                    swiftSettings: cpuFlags),
+        .testTarget(name: "CLITests", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
+    ]
+)
