@@ -1,0 +1,423 @@
+// The Descent database: runs, their metrics, and checkpoints as named blobs.
+//
+// The store knows nothing of models: a checkpoint is a step, a few typed fields and a set of
+// named byte blobs that the trainer writes and reads back. Every checkpoint is written in one
+// transaction together with the metrics logged since the last flush and the run's new step, so
+// after a crash the database holds either all of a checkpoint or none of it.
+
+import CSQLite
+import Foundation
+
+public enum RunStatus: String, Sendable, CaseIterable {
+    case running, completed, interrupted, diverged, failed
+}
+
+public struct RunRecord: Sendable, Equatable {
+    public let id: Int64
+    public let name: String
+    public let model: String
+    public let parameterCount: Int
+    public let configJSON: String
+    public let dataDirectory: String
+    public let status: RunStatus
+    public let statusDetail: String?
+    public let step: Int
+    public let maxSteps: Int
+    public let createdAt: Date
+    public let updatedAt: Date
+    public let parentRun: String?
+    public let parentStep: Int?
+    public let processID: Int?
+}
+
+public struct NewRun: Sendable {
+    public var name: String
+    public var model: String
+    public var parameterCount: Int
+    public var configJSON: String
+    public var dataDirectory: String
+    public var maxSteps: Int
+    public var parentRun: String?
+    public var parentStep: Int?
+
+    public init(name: String, model: String, parameterCount: Int, configJSON: String, dataDirectory: String,
+                maxSteps: Int, parentRun: String? = nil, parentStep: Int? = nil) {
+        self.name = name
+        self.model = model
+        self.parameterCount = parameterCount
+        self.configJSON = configJSON
+        self.dataDirectory = dataDirectory
+        self.maxSteps = maxSteps
+        self.parentRun = parentRun
+        self.parentStep = parentStep
+    }
+}
+
+public struct MetricRow: Sendable, Equatable {
+    public let step: Int
+    public let name: String
+    public let value: Double
+
+    public init(step: Int, name: String, value: Double) {
+        self.step = step
+        self.name = name
+        self.value = value
+    }
+}
+
+public struct CheckpointRecord: Sendable, Equatable {
+    public let id: Int64
+    public let runID: Int64
+    public let step: Int
+    public let createdAt: Date
+    public let trainLoss: Double?
+    public let valLoss: Double?
+    public let weightsSHA256: String
+    public let reason: String
+}
+
+/// What a new checkpoint holds; written atomically by `RunStore.saveCheckpoint`.
+public struct NewCheckpoint {
+    public var step: Int
+    public var trainLoss: Double?
+    public var valLoss: Double?
+    public var weightsSHA256: String
+    /// Why it was written: "interval", "final", "interrupt", "stop-at".
+    public var reason: String
+    public var blobs: [(name: String, bytes: [UInt8])]
+
+    public init(step: Int, trainLoss: Double?, valLoss: Double?, weightsSHA256: String, reason: String,
+                blobs: [(name: String, bytes: [UInt8])]) {
+        self.step = step
+        self.trainLoss = trainLoss
+        self.valLoss = valLoss
+        self.weightsSHA256 = weightsSHA256
+        self.reason = reason
+        self.blobs = blobs
+    }
+}
+
+public enum CheckpointSelector: Sendable, Equatable, CustomStringConvertible {
+    case latest, best
+    case step(Int)
+
+    public var description: String {
+        switch self {
+        case .latest: "latest"
+        case .best: "best"
+        case .step(let step): "step \(step)"
+        }
+    }
+}
+
+/// One row of `descent runs`.
+public struct RunSummary: Sendable {
+    public let run: RunRecord
+    public let lastTrainLoss: Double?
+    public let lastValLoss: Double?
+    public let bestValLoss: Double?
+    public let latestCheckpointStep: Int?
+    public let weightsSHA256: String?
+    public let checkpointCount: Int
+}
+
+public final class RunStore {
+    public let connection: SQLiteConnection
+
+    /// The schema, as append-only migrations: never edit one that has shipped; add another.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            model TEXT NOT NULL,
+            parameter_count INTEGER NOT NULL,
+            config_json TEXT NOT NULL,
+            data_dir TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_detail TEXT,
+            step INTEGER NOT NULL DEFAULT 0,
+            max_steps INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            parent_run TEXT,
+            parent_step INTEGER,
+            pid INTEGER
+        );
+        CREATE TABLE metrics (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, name, step)
+        ) WITHOUT ROWID;
+        CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            train_loss REAL,
+            val_loss REAL,
+            weights_sha256 TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            UNIQUE (run_id, step)
+        );
+        CREATE TABLE checkpoint_blobs (
+            checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (checkpoint_id, name)
+        ) WITHOUT ROWID;
+        """,
+    ]
+
+    public static var schemaVersion: Int { migrations.count }
+
+    /// Opens the database at `path`, creating it and its directory if needed, and migrates it.
+    public init(path: String) throws(StoreError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .cannotCreateDirectory(path: directory, reason: "\(error.localizedDescription)")
+            }
+        }
+        connection = try SQLiteConnection(path: path)
+        try migrate()
+    }
+
+    private func migrate() throws(StoreError) {
+        let version = try connection.query("PRAGMA user_version").first?.first?.int ?? 0
+        if version > Self.migrations.count {
+            throw .schemaTooNew(path: connection.path, found: version, supported: Self.migrations.count)
+        }
+        guard version < Self.migrations.count else { return }
+        try connection.transaction { () throws(StoreError) in
+            for index in version..<Self.migrations.count {
+                try connection.execute(Self.migrations[index])
+            }
+            try connection.execute("PRAGMA user_version = \(Self.migrations.count)")
+        }
+    }
+
+    // MARK: Runs
+
+    public static func validate(runName name: String) throws(StoreError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        guard (1...64).contains(name.count), name.allSatisfy(allowed.contains),
+              let first = name.first, first.isLetter || first.isNumber else {
+            throw .invalidRunName(name: name)
+        }
+    }
+
+    private static let runColumns = """
+        id, name, model, parameter_count, config_json, data_dir, status, status_detail, step, max_steps,
+        created_at, updated_at, parent_run, parent_step, pid
+        """
+
+    private static func runRecord(_ row: [SQLValue]) -> RunRecord {
+        RunRecord(id: Int64(row[0].int ?? 0), name: row[1].string ?? "", model: row[2].string ?? "",
+                  parameterCount: row[3].int ?? 0, configJSON: row[4].string ?? "{}", dataDirectory: row[5].string ?? "",
+                  status: RunStatus(rawValue: row[6].string ?? "") ?? .failed, statusDetail: row[7].string,
+                  step: row[8].int ?? 0, maxSteps: row[9].int ?? 0,
+                  createdAt: Date(timeIntervalSince1970: row[10].double ?? 0),
+                  updatedAt: Date(timeIntervalSince1970: row[11].double ?? 0),
+                  parentRun: row[12].string, parentStep: row[13].int, processID: row[14].int)
+    }
+
+    public func run(named name: String) throws(StoreError) -> RunRecord? {
+        try connection.query("SELECT \(Self.runColumns) FROM runs WHERE name = ?", [.text(name)]).first.map(Self.runRecord)
+    }
+
+    public func requireRun(named name: String) throws(StoreError) -> RunRecord {
+        guard let run = try run(named: name) else { throw .runNotFound(name: name) }
+        return run
+    }
+
+    public func runs() throws(StoreError) -> [RunRecord] {
+        try connection.query("SELECT \(Self.runColumns) FROM runs ORDER BY created_at, id").map(Self.runRecord)
+    }
+
+    /// Creates a run in status `running`. Throws `runExists` if the name is taken.
+    @discardableResult
+    public func createRun(_ new: NewRun) throws(StoreError) -> RunRecord {
+        try Self.validate(runName: new.name)
+        let now = Date().timeIntervalSince1970
+        return try connection.transaction { () throws(StoreError) -> RunRecord in
+            if try run(named: new.name) != nil { throw StoreError.runExists(name: new.name) }
+            try connection.query("""
+                INSERT INTO runs (name, model, parameter_count, config_json, data_dir, status, step, max_steps,
+                                  created_at, updated_at, parent_run, parent_step, pid)
+                VALUES (?, ?, ?, ?, ?, 'running', 0, ?, ?, ?, ?, ?, ?)
+                """, [.text(new.name), .text(new.model), .integer(Int64(new.parameterCount)), .text(new.configJSON),
+                      .text(new.dataDirectory), .integer(Int64(new.maxSteps)), .real(now), .real(now),
+                      new.parentRun.map { .text($0) } ?? .null, new.parentStep.map { .integer(Int64($0)) } ?? .null,
+                      .integer(Int64(getpid()))])
+            return try requireRun(named: new.name)
+        }
+    }
+
+    /// Deletes a run with its metrics and checkpoints.
+    public func deleteRun(named name: String) throws(StoreError) {
+        try connection.query("DELETE FROM runs WHERE name = ?", [.text(name)])
+    }
+
+    /// Marks a run as running again (resume), records the new config and owner process, and drops
+    /// metrics logged after the checkpoint it resumes from: they will be logged again.
+    public func beginResume(runID: Int64, fromStep step: Int, configJSON: String, maxSteps: Int) throws(StoreError) {
+        try connection.transaction { () throws(StoreError) in
+            try connection.query("DELETE FROM metrics WHERE run_id = ? AND step > ?", [.integer(runID), .integer(Int64(step))])
+            try connection.query("""
+                UPDATE runs SET status = 'running', status_detail = NULL, step = ?, max_steps = ?, config_json = ?,
+                                updated_at = ?, pid = ? WHERE id = ?
+                """, [.integer(Int64(step)), .integer(Int64(maxSteps)), .text(configJSON),
+                      .real(Date().timeIntervalSince1970), .integer(Int64(getpid())), .integer(runID)])
+        }
+    }
+
+    public func updateStatus(runID: Int64, _ status: RunStatus, detail: String? = nil) throws(StoreError) {
+        try connection.query("UPDATE runs SET status = ?, status_detail = ?, updated_at = ? WHERE id = ?",
+                             [.text(status.rawValue), detail.map { .text($0) } ?? .null,
+                              .real(Date().timeIntervalSince1970), .integer(runID)])
+    }
+
+    // MARK: Metrics
+
+    /// Appends metric rows (replacing any at the same run, name and step) in one transaction.
+    public func appendMetrics(runID: Int64, _ rows: [MetricRow], runStep: Int? = nil) throws(StoreError) {
+        guard !rows.isEmpty || runStep != nil else { return }
+        try connection.transaction { () throws(StoreError) in try insertMetrics(runID: runID, rows, runStep: runStep) }
+    }
+
+    private func insertMetrics(runID: Int64, _ rows: [MetricRow], runStep: Int?) throws(StoreError) {
+        if !rows.isEmpty {
+            let insert = try connection.prepare("INSERT OR REPLACE INTO metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)")
+            for row in rows {
+                try insert.run([.integer(runID), .text(row.name), .integer(Int64(row.step)), .real(row.value)])
+            }
+        }
+        if let runStep {
+            try connection.query("UPDATE runs SET step = ?, updated_at = ? WHERE id = ?",
+                                 [.integer(Int64(runStep)), .real(Date().timeIntervalSince1970), .integer(runID)])
+        }
+    }
+
+    /// All values of one metric, by step. Non-finite values were stored as NULL and come back as nil.
+    public func metric(runID: Int64, name: String) throws(StoreError) -> [(step: Int, value: Double?)] {
+        try connection.query("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step",
+                             [.integer(runID), .text(name)]).map { ($0[0].int ?? 0, $0[1].double) }
+    }
+
+    public func metricNames(runID: Int64) throws(StoreError) -> [String] {
+        try connection.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name", [.integer(runID)])
+            .compactMap { $0[0].string }
+    }
+
+    // MARK: Checkpoints
+
+    /// Writes a checkpoint, the pending metrics and the run's step in one transaction, then drops
+    /// all but the newest `keepLatest` checkpoints (and the one with the lowest validation loss).
+    @discardableResult
+    public func saveCheckpoint(runID: Int64, _ checkpoint: NewCheckpoint, pendingMetrics: [MetricRow],
+                               keepLatest: Int) throws(StoreError) -> CheckpointRecord {
+        try connection.transaction { () throws(StoreError) -> CheckpointRecord in
+            try insertMetrics(runID: runID, pendingMetrics, runStep: checkpoint.step)
+            // A checkpoint at the same step (e.g. a run resumed and stopped again) replaces the old one.
+            try connection.query("DELETE FROM checkpoints WHERE run_id = ? AND step = ?",
+                                 [.integer(runID), .integer(Int64(checkpoint.step))])
+            try connection.query("""
+                INSERT INTO checkpoints (run_id, step, created_at, train_loss, val_loss, weights_sha256, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.integer(runID), .integer(Int64(checkpoint.step)), .real(Date().timeIntervalSince1970),
+                      checkpoint.trainLoss.map { .real($0) } ?? .null, checkpoint.valLoss.map { .real($0) } ?? .null,
+                      .text(checkpoint.weightsSHA256), .text(checkpoint.reason)])
+            let checkpointID = connection.lastInsertRowID
+            let insertBlob = try connection.prepare("INSERT INTO checkpoint_blobs (checkpoint_id, name, data) VALUES (?, ?, ?)")
+            for blob in checkpoint.blobs {
+                try insertBlob.reset()
+                try insertBlob.bind(.integer(checkpointID), at: 1)
+                try insertBlob.bind(.text(blob.name), at: 2)
+                try insertBlob.bind(.blob(blob.bytes), at: 3)
+                while try insertBlob.step() {}
+            }
+            try prune(runID: runID, keepLatest: keepLatest)
+            guard let record = try checkpointRecords(runID: runID, extra: "AND id = ?", [.integer(checkpointID)]).first else {
+                throw StoreError.noCheckpoint(run: "#\(runID)")
+            }
+            return record
+        }
+    }
+
+    private func prune(runID: Int64, keepLatest: Int) throws(StoreError) {
+        guard keepLatest > 0 else { return }
+        try connection.query("""
+            DELETE FROM checkpoints WHERE run_id = ?1
+              AND id NOT IN (SELECT id FROM checkpoints WHERE run_id = ?1 ORDER BY step DESC LIMIT ?2)
+              AND id IS NOT (SELECT id FROM checkpoints WHERE run_id = ?1 AND val_loss IS NOT NULL
+                             ORDER BY val_loss, step LIMIT 1)
+            """, [.integer(runID), .integer(Int64(keepLatest))])
+    }
+
+    private func checkpointRecords(runID: Int64, extra: String = "", _ values: [SQLValue] = []) throws(StoreError) -> [CheckpointRecord] {
+        try connection.query("""
+            SELECT id, run_id, step, created_at, train_loss, val_loss, weights_sha256, reason
+            FROM checkpoints WHERE run_id = ? \(extra) ORDER BY step
+            """, [.integer(runID)] + values).map { row in
+            CheckpointRecord(id: Int64(row[0].int ?? 0), runID: Int64(row[1].int ?? 0), step: row[2].int ?? 0,
+                             createdAt: Date(timeIntervalSince1970: row[3].double ?? 0), trainLoss: row[4].double,
+                             valLoss: row[5].double, weightsSHA256: row[6].string ?? "", reason: row[7].string ?? "")
+        }
+    }
+
+    public func checkpoints(runID: Int64) throws(StoreError) -> [CheckpointRecord] {
+        try checkpointRecords(runID: runID)
+    }
+
+    /// The checkpoint `selector` names. `best` is the lowest validation loss among checkpoints
+    /// that have one, falling back to the latest when none was evaluated.
+    public func checkpoint(run: RunRecord, _ selector: CheckpointSelector) throws(StoreError) -> CheckpointRecord {
+        let all = try checkpoints(runID: run.id)
+        guard let latest = all.last else { throw .noCheckpoint(run: run.name) }
+        switch selector {
+        case .latest:
+            return latest
+        case .best:
+            let evaluated = all.filter { $0.valLoss != nil }
+            return evaluated.min { ($0.valLoss!, $0.step) < ($1.valLoss!, $1.step) } ?? latest
+        case .step(let step):
+            guard let match = all.first(where: { $0.step == step }) else {
+                throw .checkpointNotFound(run: run.name, step: step, available: all.map(\.step))
+            }
+            return match
+        }
+    }
+
+    /// The named blobs of a checkpoint.
+    public func blobs(of checkpoint: CheckpointRecord) throws(StoreError) -> [String: [UInt8]] {
+        var result: [String: [UInt8]] = [:]
+        for row in try connection.query("SELECT name, data FROM checkpoint_blobs WHERE checkpoint_id = ?", [.integer(checkpoint.id)]) {
+            if let name = row[0].string { result[name] = row[1].bytes ?? [] }
+        }
+        return result
+    }
+
+    // MARK: Summaries
+
+    public func summaries() throws(StoreError) -> [RunSummary] {
+        try runs().map { run throws(StoreError) -> RunSummary in
+            let lastTrain = try connection.query(
+                "SELECT value FROM metrics WHERE run_id = ? AND name = 'train_loss' ORDER BY step DESC LIMIT 1",
+                [.integer(run.id)]).first?.first?.double
+            let lastVal = try connection.query(
+                "SELECT value FROM metrics WHERE run_id = ? AND name = 'val_loss' ORDER BY step DESC LIMIT 1",
+                [.integer(run.id)]).first?.first?.double
+            let bestVal = try connection.query(
+                "SELECT MIN(value) FROM metrics WHERE run_id = ? AND name = 'val_loss'", [.integer(run.id)]).first?.first?.double
+            let checkpoints = try checkpoints(runID: run.id)
+            return RunSummary(run: run, lastTrainLoss: lastTrain, lastValLoss: lastVal, bestValLoss: bestVal,
+                              latestCheckpointStep: checkpoints.last?.step, weightsSHA256: checkpoints.last?.weightsSHA256,
+                              checkpointCount: checkpoints.count)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import XCTest
+@testable import Store
+
+final class RunStoreTests: XCTestCase {
+    var directory: URL!
+    var store: RunStore!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("descent-store-\(UUID().uuidString)")
+        store = try RunStore(path: directory.appendingPathComponent("nested/descent.db").path)
+    }
+
+    override func tearDownWithError() throws {
+        store = nil
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func makeRun(_ name: String = "r1") throws -> RunRecord {
+        try store.createRun(NewRun(name: name, model: "bigram", parameterCount: 729, configJSON: "{}",
+                                   dataDirectory: "data/names", maxSteps: 100))
+    }
+
+    func checkpoint(step: Int, valLoss: Double?, payload: UInt8 = 1) -> NewCheckpoint {
+        NewCheckpoint(step: step, trainLoss: 2.5, valLoss: valLoss, weightsSHA256: "sha\(step)", reason: "interval",
+                      blobs: [("weights", [payload, 2, 3]), ("state", Array("{}".utf8)), ("empty", [])])
+    }
+
+    func testCreatesDirectoryAndRejectsDuplicateAndBadNames() throws {
+        let run = try makeRun()
+        XCTAssertEqual(run.status, .running)
+        XCTAssertEqual(run.step, 0)
+        XCTAssertThrowsError(try makeRun()) { XCTAssertEqual($0 as? StoreError, .runExists(name: "r1")) }
+        for bad in ["", "-x", "a b", String(repeating: "a", count: 65), "run/1"] {
+            XCTAssertThrowsError(try makeRun(bad), bad) { XCTAssertEqual($0 as? StoreError, .invalidRunName(name: bad)) }
+        }
+        XCTAssertNil(try store.run(named: "missing"))
+        XCTAssertThrowsError(try store.requireRun(named: "missing")) {
+            XCTAssertEqual(($0 as? StoreError)?.description, "no run named 'missing'. `descent runs` lists the runs in this database.")
+        }
+    }
+
+    func testMetricsReplaceAtSameStepAndNonFiniteBecomesNil() throws {
+        let run = try makeRun()
+        try store.appendMetrics(runID: run.id, [MetricRow(step: 1, name: "train_loss", value: 3),
+                                                MetricRow(step: 2, name: "train_loss", value: 2)], runStep: 2)
+        try store.appendMetrics(runID: run.id, [MetricRow(step: 2, name: "train_loss", value: 1.5),
+                                                MetricRow(step: 3, name: "train_loss", value: .nan)])
+        let values = try store.metric(runID: run.id, name: "train_loss")
+        XCTAssertEqual(values.map(\.step), [1, 2, 3])
+        XCTAssertEqual(values.map(\.value), [3, 1.5, nil])
+        XCTAssertEqual(try store.requireRun(named: "r1").step, 2)
+    }
+
+    func testCheckpointBlobsRoundTripAndSelectors() throws {
+        let run = try makeRun()
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 10, valLoss: 2.0), pendingMetrics: [], keepLatest: 0)
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 20, valLoss: 1.5, payload: 9), pendingMetrics: [], keepLatest: 0)
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 30, valLoss: 1.7), pendingMetrics: [], keepLatest: 0)
+        let current = try store.requireRun(named: "r1")
+        XCTAssertEqual(current.step, 30)
+        XCTAssertEqual(try store.checkpoint(run: current, .latest).step, 30)
+        XCTAssertEqual(try store.checkpoint(run: current, .best).step, 20)
+        let atTwenty = try store.checkpoint(run: current, .step(20))
+        let blobs = try store.blobs(of: atTwenty)
+        XCTAssertEqual(blobs["weights"], [9, 2, 3])
+        XCTAssertEqual(blobs["empty"], [])
+        XCTAssertEqual(blobs["state"], Array("{}".utf8))
+        XCTAssertThrowsError(try store.checkpoint(run: current, .step(25))) {
+            XCTAssertEqual($0 as? StoreError, .checkpointNotFound(run: "r1", step: 25, available: [10, 20, 30]))
+        }
+    }
+
+    func testBestFallsBackToLatestWithoutValidation() throws {
+        let run = try makeRun()
+        XCTAssertThrowsError(try store.checkpoint(run: run, .latest)) { XCTAssertEqual($0 as? StoreError, .noCheckpoint(run: "r1")) }
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 5, valLoss: nil), pendingMetrics: [], keepLatest: 0)
+        XCTAssertEqual(try store.checkpoint(run: run, .best).step, 5)
+    }
+
+    func testPruneKeepsLatestAndBest() throws {
+        let run = try makeRun()
+        let losses: [Double] = [3, 1, 2, 2.5, 2.7]
+        for (index, loss) in losses.enumerated() {
+            try store.saveCheckpoint(runID: run.id, checkpoint(step: (index + 1) * 10, valLoss: loss), pendingMetrics: [], keepLatest: 2)
+        }
+        XCTAssertEqual(try store.checkpoints(runID: run.id).map(\.step), [20, 40, 50])
+        // Blobs of pruned checkpoints go with them.
+        let orphans = try store.connection.query("SELECT COUNT(*) FROM checkpoint_blobs WHERE checkpoint_id NOT IN (SELECT id FROM checkpoints)")
+        XCTAssertEqual(orphans.first?.first?.int, 0)
+    }
+
+    func testCheckpointWritesPendingMetricsInTheSameTransaction() throws {
+        let run = try makeRun()
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 4, valLoss: nil),
+                                 pendingMetrics: [MetricRow(step: 4, name: "train_loss", value: 1)], keepLatest: 3)
+        XCTAssertEqual(try store.metric(runID: run.id, name: "train_loss").count, 1)
+        // A failing blob insert (duplicate name) rolls back the checkpoint and its metrics.
+        var broken = checkpoint(step: 8, valLoss: nil)
+        broken.blobs.append(("weights", [0]))
+        XCTAssertThrowsError(try store.saveCheckpoint(runID: run.id, broken,
+                                                      pendingMetrics: [MetricRow(step: 8, name: "train_loss", value: 0.5)], keepLatest: 3))
+        XCTAssertEqual(try store.checkpoints(runID: run.id).map(\.step), [4])
+        XCTAssertEqual(try store.metric(runID: run.id, name: "train_loss").map(\.step), [4])
+        XCTAssertEqual(try store.requireRun(named: "r1").step, 4)
+    }
+
+    func testResumeDropsLaterMetricsAndDeleteCascades() throws {
+        let run = try makeRun()
+        try store.appendMetrics(runID: run.id, (1...10).map { MetricRow(step: $0, name: "train_loss", value: Double($0)) })
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 6, valLoss: nil), pendingMetrics: [], keepLatest: 3)
+        try store.updateStatus(runID: run.id, .interrupted, detail: "SIGINT")
+        XCTAssertEqual(try store.requireRun(named: "r1").status, .interrupted)
+        try store.beginResume(runID: run.id, fromStep: 6, configJSON: "{\"x\":1}", maxSteps: 200)
+        let resumed = try store.requireRun(named: "r1")
+        XCTAssertEqual(resumed.status, .running)
+        XCTAssertEqual(resumed.maxSteps, 200)
+        XCTAssertEqual(resumed.configJSON, "{\"x\":1}")
+        XCTAssertEqual(try store.metric(runID: run.id, name: "train_loss").map(\.step), [1, 2, 3, 4, 5, 6])
+        try store.deleteRun(named: "r1")
+        XCTAssertNil(try store.run(named: "r1"))
+        XCTAssertEqual(try store.connection.query("SELECT COUNT(*) FROM metrics").first?.first?.int, 0)
+        XCTAssertEqual(try store.connection.query("SELECT COUNT(*) FROM checkpoint_blobs").first?.first?.int, 0)
+    }
+
+    func testSummaries() throws {
+        let run = try makeRun()
+        try store.appendMetrics(runID: run.id, [MetricRow(step: 1, name: "train_loss", value: 3),
+                                                MetricRow(step: 2, name: "train_loss", value: 2.25),
+                                                MetricRow(step: 1, name: "val_loss", value: 2.5),
+                                                MetricRow(step: 2, name: "val_loss", value: 2.75)])
+        try store.saveCheckpoint(runID: run.id, checkpoint(step: 2, valLoss: 2.75), pendingMetrics: [], keepLatest: 3)
+        let summary = try XCTUnwrap(store.summaries().first)
+        XCTAssertEqual(summary.lastTrainLoss, 2.25)
+        XCTAssertEqual(summary.lastValLoss, 2.75)
+        XCTAssertEqual(summary.bestValLoss, 2.5)
+        XCTAssertEqual(summary.weightsSHA256, "sha2")
+        XCTAssertEqual(summary.latestCheckpointStep, 2)
+    }
+
+    func testNewerSchemaIsRefusedAndGarbageFileIsReported() throws {
+        let path = directory.appendingPathComponent("newer.db").path
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA user_version = 99")
+        XCTAssertThrowsError(try RunStore(path: path)) {
+            XCTAssertEqual($0 as? StoreError, .schemaTooNew(path: path, found: 99, supported: RunStore.schemaVersion))
+        }
+        let garbage = directory.appendingPathComponent("garbage.db").path
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        XCTAssertThrowsError(try RunStore(path: garbage)) { error in
+            XCTAssert("\(error)".contains("not a Descent database"), "\(error)")
+        }
+    }
+}
