@@ -1,0 +1,48 @@
+// Learning rate as a pure function of the step: linear warmup, then cosine decay.
+//
+// Pure, so that a resumed run, an LR plot and the trainer all agree without saved state.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Linear warmup to `peak` over `warmupSteps`, then cosine decay to `minimumFraction · peak`.
+///
+/// For a step s counted from 0 (the step about to run), with W = warmupSteps, N = totalSteps and
+/// m = minimumFraction · peak:
+///
+///     s < W:   lr(s) = peak · (s + 1) / W
+///     s ≥ W:   lr(s) = m + ½ (peak − m) (1 + cos(π (s − W) / (N − W)))
+///
+/// The off-by-one is deliberate and matches the PyTorch reference in `../shared/bench`: warmup
+/// counts s + 1 so that step 0 already trains (lr(0) = peak/W > 0) and the last warmup step
+/// reaches the peak; the cosine starts at the peak again at s = W, and reaches m exactly at
+/// s = N, one past the last step run (lr(N − 1) is a hair above m). Steps beyond N (a resumed
+/// run whose maxSteps shrank) hold m. With W = 0 the schedule is a plain cosine from the peak.
+///
+/// Rule of thumb (nanoGPT): minimumFraction ≈ 0.1; warmup a few percent of the run.
+public struct WarmupCosineSchedule: Sendable, Equatable {
+    public let peak: Double
+    public let warmupSteps: Int
+    public let totalSteps: Int
+    public let minimumFraction: Double
+
+    public init(peak: Double, warmupSteps: Int, totalSteps: Int, minimumFraction: Double) {
+        precondition(warmupSteps >= 0 && totalSteps > warmupSteps,
+                     "WarmupCosineSchedule: warmup \(warmupSteps) must be in 0..<\(totalSteps)")
+        self.peak = peak
+        self.warmupSteps = warmupSteps
+        self.totalSteps = totalSteps
+        self.minimumFraction = minimumFraction
+    }
+
+    public func learningRate(at step: Int) -> Double {
+        if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
+        let minimum = minimumFraction * peak
+        if step >= totalSteps { return minimum }
+        let progress = Double(step - warmupSteps) / Double(totalSteps - warmupSteps)
+        return minimum + 0.5 * (peak - minimum) * (1 + cos(Double.pi * progress))
+    }
+}
