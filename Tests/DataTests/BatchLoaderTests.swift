@@ -1,0 +1,183 @@
+import Core
+import Foundation
+import XCTest
+@testable import Data
+
+final class BatchLoaderTests: XCTestCase {
+    /// A dataset whose train split is `incrementingStream(length:documentLength:)`.
+    func syntheticDataset(length: Int, documentLength: Int, shardTokens: Int, directory: String) throws -> PreparedDataset {
+        let tokenizer = try syntheticTokenizer(vocabularySize: max(length, 2))
+        try DatasetWriter.write(train: incrementingStream(length: length, documentLength: documentLength),
+                                val: incrementingStream(length: 50, documentLength: documentLength),
+                                tokenizer: tokenizer, shardTokens: shardTokens, to: directory + "/synthetic")
+        return try PreparedDataset(directory: directory + "/synthetic")
+    }
+
+    /// The expected context of stream position p, by arithmetic on the synthetic stream.
+    func expectedContext(_ p: Int, contextLength t: Int, documentLength k: Int) -> [Int32] {
+        // The most recent boundary at or before p − 1 is at k · floor((p − 1) / k).
+        let lastBoundary = (p - 1) / k * k
+        return (0..<t).map { j in
+            let q = p - t + j
+            return q <= lastBoundary ? 0 : Int32(q)
+        }
+    }
+
+    func next(_ loader: BatchLoader) throws -> (contexts: [Int32], targets: [Int32]) {
+        var contexts = [Int32](repeating: -1, count: loader.batchSize * loader.contextLength)
+        var targets = [Int32](repeating: -1, count: loader.batchSize)
+        try loader.next(contexts: &contexts, targets: &targets)
+        return (contexts, targets)
+    }
+
+    func testEveryEpochServesEveryExampleOnceWithCorrectContexts() throws {
+        let directory = makeTemporaryDirectory(self)
+        for (k, t, shardTokens) in [(10, 4, 64), (37, 5, 64), (1000, 100, 64), (7, 1, 1000)] {
+            let n = 700
+            let dataset = try syntheticDataset(length: n, documentLength: k, shardTokens: shardTokens, directory: directory)
+            let batchSize = 33    // does not divide the 699 examples: batches span shards and epochs
+            let loader = try BatchLoader(dataset: dataset, contextLength: t, batchSize: batchSize, seed: 42)
+            XCTAssertEqual(loader.examplesPerEpoch, n - 1)
+            var seen: [Int: [Int]] = [:]    // epoch → positions
+            var served = 0
+            for _ in 0..<(3 * (n - 1) / batchSize) {
+                let (contexts, targets) = try next(loader)
+                for row in 0..<batchSize {
+                    let context = Array(contexts[(row * t)..<((row + 1) * t)])
+                    let p = targets[row] != 0 ? Int(targets[row]) : Int(context[t - 1]) + 1
+                    XCTAssertEqual(context, expectedContext(p, contextLength: t, documentLength: k), "k \(k) t \(t) p \(p)")
+                    seen[served / (n - 1), default: []].append(p)
+                    served += 1
+                }
+            }
+            XCTAssertEqual(loader.examplesSeen, served)
+            for epoch in 0..<2 {
+                XCTAssertEqual(seen[epoch]?.sorted(), Array(1..<n), "epoch \(epoch) of k \(k)")
+            }
+            XCTAssertNotEqual(seen[0], seen[1], "each epoch has its own order")
+            XCTAssertNotEqual(seen[0], seen[0]?.sorted(), "examples are shuffled")
+        }
+    }
+
+    func testShardsAreSequentialAndShuffledWithinByTheirOwnSeed() throws {
+        let directory = makeTemporaryDirectory(self)
+        let dataset = try syntheticDataset(length: 400, documentLength: 1000, shardTokens: 100, directory: directory)
+        let loader = try BatchLoader(dataset: dataset, contextLength: 2, batchSize: 99, seed: 5)
+        // Shard 0 holds positions 1..<100 (99 examples) in the order of Xoshiro256(mix(5, 0, 0)).
+        var order = Array(1..<100)
+        var generator = Xoshiro256(seed: SplitMix64.mix(5, 0, 0))
+        generator.shuffle(&order)
+        XCTAssertEqual(try next(loader).targets.map(Int.init), order)
+        // Shard 1: positions 100..<200, seeded by mix(5, 0, 1).
+        var order1 = Array(100..<200)
+        var generator1 = Xoshiro256(seed: SplitMix64.mix(5, 0, 1))
+        generator1.shuffle(&order1)
+        let second = try next(loader).targets.map(Int.init)
+        XCTAssertEqual(second, Array(order1[0..<99]))
+    }
+
+    func testResumeContinuesBitExactly() throws {
+        let directory = makeTemporaryDirectory(self)
+        for (k, t, shardTokens, batchSize) in [(10, 4, 64, 7), (1000, 100, 64, 20), (13, 3, 5000, 64)] {
+            let dataset = try syntheticDataset(length: 300, documentLength: k, shardTokens: shardTokens, directory: directory)
+            let reference = try BatchLoader(dataset: dataset, contextLength: t, batchSize: batchSize, seed: 9)
+            var batches: [([Int32], [Int32])] = []
+            var positions: [LoaderPosition] = [reference.position]
+            let total = 3 * 299 / batchSize + 2     // past two epoch boundaries
+            for _ in 0..<total {
+                let batch = try next(reference)
+                batches.append(batch)
+                positions.append(reference.position)
+            }
+            for resumeAt in 0..<total {
+                // Save through JSON, as a checkpoint would.
+                let saved = try JSONDecoder().decode(LoaderPosition.self, from: JSONEncoder().encode(positions[resumeAt]))
+                let resumed = try BatchLoader(dataset: dataset, contextLength: t, batchSize: batchSize, seed: 9, position: saved)
+                XCTAssertEqual(resumed.position, positions[resumeAt])
+                for later in resumeAt..<min(resumeAt + 3, total) {
+                    let batch = try next(resumed)
+                    XCTAssertEqual(batch.contexts, batches[later].0, "k \(k): resumed at batch \(resumeAt), batch \(later)")
+                    XCTAssertEqual(batch.targets, batches[later].1)
+                }
+            }
+            // The run crossed shard and epoch boundaries.
+            XCTAssertTrue(positions.contains { $0.epoch == 2 })
+            if dataset.shards(.train).count > 1 { XCTAssertTrue(positions.contains { $0.shardIndex > 0 && $0.cursor > 0 }) }
+        }
+    }
+
+    func testEpochFractionAndPositionFields() throws {
+        let directory = makeTemporaryDirectory(self)
+        let dataset = try syntheticDataset(length: 201, documentLength: 10, shardTokens: 100, directory: directory)
+        let loader = try BatchLoader(dataset: dataset, contextLength: 3, batchSize: 50, seed: 1)
+        XCTAssertEqual(loader.epochFraction, 0)
+        _ = try next(loader)
+        XCTAssertEqual(loader.epochFraction, 0.25)
+        XCTAssertEqual(loader.position.shardIndex, 0)
+        XCTAssertEqual(loader.position.cursor, 50)
+        for _ in 0..<4 { _ = try next(loader) }
+        XCTAssertEqual(loader.epochFraction, 1.25)
+        XCTAssertEqual(loader.position.epoch, 1)
+        XCTAssertEqual(loader.position.datasetFingerprint, dataset.fingerprint)
+        XCTAssertEqual(loader.position.shardCount, 3)
+    }
+
+    func testRejectsMismatchedPositionsAndBadSizes() throws {
+        let directory = makeTemporaryDirectory(self)
+        let dataset = try syntheticDataset(length: 300, documentLength: 10, shardTokens: 100, directory: directory)
+        let loader = try BatchLoader(dataset: dataset, contextLength: 3, batchSize: 8, seed: 1)
+        _ = try next(loader)
+        let good = loader.position
+        func rejected(_ position: LoaderPosition, seed: UInt64 = 1, split: DatasetSplit = .train) -> Bool {
+            do {
+                _ = try BatchLoader(dataset: dataset, split: split, contextLength: 3, batchSize: 8, seed: seed, position: position)
+                return false
+            } catch {
+                guard case .loaderPositionMismatch = error else { XCTFail("\(error)"); return false }
+                return true
+            }
+        }
+        XCTAssertTrue(rejected(good, seed: 2))
+        XCTAssertTrue(rejected(good, split: .val))
+        var other = good
+        other.datasetFingerprint = String(repeating: "0", count: 64)
+        XCTAssertTrue(rejected(other))
+        other = good
+        other.shardIndex = 3
+        XCTAssertTrue(rejected(other))
+        other = good
+        other.cursor = 101
+        XCTAssertTrue(rejected(other))
+        other = good
+        other.epoch = -1
+        XCTAssertTrue(rejected(other))
+        other = good
+        other.shardCount = 4
+        XCTAssertTrue(rejected(other))
+        XCTAssertThrowsError(try BatchLoader(dataset: dataset, contextLength: 0, batchSize: 8, seed: 1))
+        XCTAssertThrowsError(try BatchLoader(dataset: dataset, contextLength: 3, batchSize: 0, seed: 1))
+    }
+
+    func testBatchesReuseTheCallersBuffers() throws {
+        let directory = makeTemporaryDirectory(self)
+        let dataset = try syntheticDataset(length: 500, documentLength: 10, shardTokens: 100, directory: directory)
+        let loader = try BatchLoader(dataset: dataset, contextLength: 8, batchSize: 16, seed: 3)
+        var contexts = [Int32](repeating: 0, count: 16 * 8 + 5)
+        var targets = [Int32](repeating: 0, count: 16 + 5)
+        let contextBase = contexts.withUnsafeBufferPointer { $0.baseAddress }
+        let targetBase = targets.withUnsafeBufferPointer { $0.baseAddress }
+        for _ in 0..<100 { try loader.next(contexts: &contexts, targets: &targets) }
+        XCTAssertEqual(contexts.withUnsafeBufferPointer { $0.baseAddress }, contextBase)
+        XCTAssertEqual(targets.withUnsafeBufferPointer { $0.baseAddress }, targetBase)
+        XCTAssertEqual(contexts.count, 16 * 8 + 5)
+    }
+
+    func testPermutationMatchesCoreShuffle() {
+        var order: [Int32] = []
+        BatchLoader.shuffledExamples(&order, first: 1, count: 1000, seed: 77)
+        var expected = (1...1000).map(Int32.init)
+        var generator = Xoshiro256(seed: 77)
+        generator.shuffle(&expected)
+        XCTAssertEqual(order, expected)
+    }
+}
