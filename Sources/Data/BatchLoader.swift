@@ -93,7 +93,8 @@ public final class BatchLoader {
             guard position.split == split else { throw mismatch("it is for the \(position.split.rawValue) split, not \(split.rawValue)") }
             guard position.seed == seed else { throw mismatch("it was saved with seed \(position.seed), not \(seed)") }
             guard position.shardCount == count else { throw mismatch("it has \(position.shardCount) shards, the dataset \(count)") }
-            guard position.epoch >= 0, (0..<count).contains(position.shardIndex),
+            // The epoch bound keeps `examplesSeen` from overflowing.
+            guard (0..<(Int.max / 2 / examplesPerEpoch)).contains(position.epoch), (0..<count).contains(position.shardIndex),
                   (0...shardExampleCounts[position.shardIndex]).contains(position.cursor) else {
                 throw mismatch("epoch \(position.epoch), shard \(position.shardIndex), cursor \(position.cursor) is out of range")
             }

@@ -119,13 +119,16 @@ enum DatasetFiles {
 /// batch can be checked by arithmetic).
 public enum DatasetWriter {
     /// Writes `train` and `val` (each a whole split stream, boundaries included; `val` may be empty)
-    /// as shards of at most `shardTokens` tokens (any value ≥ 1 here, so tests can make tiny shards),
+    /// as shards of at most `shardTokens` tokens (any value from 1 here, so tests can make tiny shards),
     /// with `tokenizer`, into `directory` (replacing a dataset there). Every token must be in
     /// `0..<tokenizer.vocabularySize`.
     @discardableResult
     public static func write(train: [Int32], val: [Int32], tokenizer: any Tokenizer, shardTokens: Int,
                              to directory: String) throws(DataError) -> DatasetManifest {
-        guard shardTokens >= 1 else { throw .badOption(name: "shardTokens", value: "\(shardTokens)", allowed: "at least 1") }
+        let limit = PrepareOptions.shardTokensRange.upperBound
+        guard (1...limit).contains(shardTokens) else {
+            throw .badOption(name: "shardTokens", value: "\(shardTokens)", allowed: "an integer in [1, \(limit)]")
+        }
         for (split, stream) in [(DatasetSplit.train, train), (.val, val)] {
             if let bad = stream.firstIndex(where: { $0 < 0 || Int($0) >= tokenizer.vocabularySize }) {
                 throw .tokenOutOfRange(path: split.rawValue, index: bad, token: Int(stream[bad]),

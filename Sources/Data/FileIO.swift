@@ -39,20 +39,24 @@ enum FileSystem {
         }
     }
 
-    /// The whole file, for small files (manifests, tokenizers, one compressed shard).
+    /// The whole file, for small files (manifests, tokenizers, one compressed shard). Reuses
+    /// `bytes`' storage.
     static func readAll(_ path: String, into bytes: inout [UInt8]) throws(DataError) {
         let file = try InputFile(path: path)
-        bytes.removeAll(keepingCapacity: true)
-        let size = file.size
-        if bytes.capacity < size + 1 { bytes.reserveCapacity(size + 1) }
-        var chunk = [UInt8](repeating: 0, count: max(4096, min(size + 1, 1 << 22)))
+        // One spare byte shows whether the file grew since `size` was taken; if so, keep reading.
+        var capacity = max(file.size + 1, 4096)
+        var filled = 0
         while true {
-            let count = try chunk.withMutableBytes { (buffer) throws(DataError) -> Int in
-                try file.readChunk(into: buffer)
+            if bytes.count < capacity { bytes.append(contentsOf: repeatElement(0, count: capacity - bytes.count)) }
+            let start = filled, end = capacity
+            let count = try bytes.withMutableBytes { (buffer) throws(DataError) -> Int in
+                try file.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start..<end]))
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+            filled += count
+            if filled < capacity { break }
+            capacity *= 2
         }
+        bytes.removeSubrange(filled...)
     }
 
     static func readAll(_ path: String) throws(DataError) -> [UInt8] {

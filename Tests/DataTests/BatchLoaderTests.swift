@@ -181,3 +181,55 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssertEqual(order, expected)
     }
 }
+
+final class BatchLoaderFailureTests: XCTestCase {
+    func testAFailedBatchLeavesThePositionAndLaterBatchesIntact() throws {
+        let directory = makeTemporaryDirectory(self)
+        let tokenizer = try syntheticTokenizer(vocabularySize: 300)
+        try DatasetWriter.write(train: incrementingStream(length: 300, documentLength: 10), val: [],
+                                tokenizer: tokenizer, shardTokens: 100, to: directory + "/ds")
+        let dataset = try PreparedDataset(directory: directory + "/ds")
+        var contexts = [Int32](repeating: 0, count: 40 * 3), targets = [Int32](repeating: 0, count: 40)
+        let reference = try BatchLoader(dataset: dataset, contextLength: 3, batchSize: 40, seed: 8)
+        var expected: [[Int32]] = []
+        for _ in 0..<6 {
+            try reference.next(contexts: &contexts, targets: &targets)
+            expected.append(contexts + targets)
+        }
+
+        let shard1 = dataset.path(of: dataset.shards(.train)[1])
+        let good = readBytes(shard1)
+        let loader = try BatchLoader(dataset: dataset, contextLength: 3, batchSize: 40, seed: 8)
+        for index in 0..<2 {
+            try loader.next(contexts: &contexts, targets: &targets)
+            XCTAssertEqual(contexts + targets, expected[index])
+        }
+        writeFile(shard1, bytes: Array(good.dropLast(1)))
+        let before = loader.position
+        // Batch 3 reaches into shard 1 (shard 0 has 99 examples).
+        XCTAssertThrowsError(try loader.next(contexts: &contexts, targets: &targets)) { error in
+            guard case .checksumMismatch(let path, _, _) = error as? DataError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, shard1)
+        }
+        XCTAssertEqual(loader.position, before)
+        writeFile(shard1, bytes: good)
+        for index in 2..<6 {
+            try loader.next(contexts: &contexts, targets: &targets)
+            XCTAssertEqual(contexts + targets, expected[index], "batch \(index)")
+        }
+    }
+
+    func testImplausibleShardCountsAreRefusedBeforeAllocating() throws {
+        let directory = makeTemporaryDirectory(self)
+        let tokenizer = try syntheticTokenizer(vocabularySize: 20)
+        try DatasetWriter.write(train: incrementingStream(length: 20, documentLength: 5), val: [], tokenizer: tokenizer,
+                                shardTokens: 100, to: directory + "/ds")
+        let dataset = try PreparedDataset(directory: directory + "/ds")
+        var shard = dataset.shards(.train)[0]
+        shard.tokens = 900_000_000
+        var tokens: [Int32] = []
+        XCTAssertThrowsError(try dataset.makeShardReader().read(shard, appendingTo: &tokens)) { error in
+            guard case .badShardHeader = error as? DataError else { return XCTFail("\(error)") }
+        }
+    }
+}
