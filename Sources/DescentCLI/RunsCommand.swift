@@ -1,0 +1,116 @@
+// `descent runs`: the runs in the database, as a table or JSON.
+
+import ArgumentParser
+import Foundation
+import Store
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List runs with their progress and losses.",
+        discussion: """
+            Status is running, completed, interrupted (Ctrl-C or --stop-at), diverged, failed, or
+            crashed: marked running but its process is gone (killed or crashed); resume it from
+            its latest checkpoint. --json prints full-precision losses and the SHA-256 of the
+            latest checkpoint's weights, so scripts can check reproducibility.
+            """
+    )
+
+    @Flag(name: .long, help: "Print a JSON array of objects instead of a table.")
+    var json = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    struct Entry: Encodable {
+        let name: String
+        let model: String
+        let parameters: Int
+        let step: Int
+        let maxSteps: Int
+        let lastTrainLoss: Double?
+        let lastValLoss: Double?
+        let bestValLoss: Double?
+        let status: String
+        let statusDetail: String?
+        let weightsSHA256: String?
+        let checkpoints: Int
+        let latestCheckpointStep: Int?
+        let dataDirectory: String
+        let parentRun: String?
+        let createdAt: String
+        let updatedAt: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, model, parameters, step, maxSteps, lastTrainLoss, lastValLoss, bestValLoss, status, statusDetail
+            case weightsSHA256, checkpoints, latestCheckpointStep, dataDirectory, parentRun, createdAt, updatedAt
+        }
+
+        // Explicit nulls: scripts can rely on every key being present.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(model, forKey: .model)
+            try c.encode(parameters, forKey: .parameters)
+            try c.encode(step, forKey: .step)
+            try c.encode(maxSteps, forKey: .maxSteps)
+            try c.encode(lastTrainLoss, forKey: .lastTrainLoss)
+            try c.encode(lastValLoss, forKey: .lastValLoss)
+            try c.encode(bestValLoss, forKey: .bestValLoss)
+            try c.encode(status, forKey: .status)
+            try c.encode(statusDetail, forKey: .statusDetail)
+            try c.encode(weightsSHA256, forKey: .weightsSHA256)
+            try c.encode(checkpoints, forKey: .checkpoints)
+            try c.encode(latestCheckpointStep, forKey: .latestCheckpointStep)
+            try c.encode(dataDirectory, forKey: .dataDirectory)
+            try c.encode(parentRun, forKey: .parentRun)
+            try c.encode(createdAt, forKey: .createdAt)
+            try c.encode(updatedAt, forKey: .updatedAt)
+        }
+    }
+
+    /// `running` only while the owning process lives; otherwise it crashed or was killed.
+    static func displayStatus(_ run: RunRecord) -> String {
+        if run.status == .running {
+            guard let pid = run.processID, kill(pid_t(pid), 0) == 0 || errno == EPERM else { return "crashed" }
+        }
+        return run.status.rawValue
+    }
+
+    func run() throws {
+        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let summaries = try attempt { try store.summaries() }
+        let timestamp = ISO8601DateFormatter()
+        let entries = summaries.map { s in
+            Entry(name: s.run.name, model: s.run.model, parameters: s.run.parameterCount, step: s.run.step, maxSteps: s.run.maxSteps,
+                  lastTrainLoss: s.lastTrainLoss, lastValLoss: s.lastValLoss, bestValLoss: s.bestValLoss,
+                  status: Self.displayStatus(s.run), statusDetail: s.run.statusDetail, weightsSHA256: s.weightsSHA256,
+                  checkpoints: s.checkpointCount, latestCheckpointStep: s.latestCheckpointStep, dataDirectory: s.run.dataDirectory,
+                  parentRun: s.run.parentRun, createdAt: timestamp.string(from: s.run.createdAt), updatedAt: timestamp.string(from: s.run.updatedAt))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            return
+        }
+        guard !entries.isEmpty else {
+            print("No runs in \(storeOptions.db). Start one with `descent train CONFIG`.")
+            return
+        }
+        let local = DateFormatter()
+        local.dateFormat = "yyyy-MM-dd HH:mm"
+        let header = ["NAME", "MODEL", "PARAMS", "STEP", "TRAIN", "VAL", "BEST VAL", "STATUS", "UPDATED"]
+        let rows = zip(entries, summaries).map { entry, summary in
+            [entry.name, entry.model, String(entry.parameters), "\(entry.step)/\(entry.maxSteps)",
+             Self.loss(entry.lastTrainLoss), Self.loss(entry.lastValLoss), Self.loss(entry.bestValLoss), entry.status,
+             local.string(from: summary.run.updatedAt)]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    static func loss(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
+}

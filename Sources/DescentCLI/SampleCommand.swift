@@ -1,0 +1,102 @@
+// `descent sample`: generate text from a run's checkpoint.
+
+import ArgumentParser
+import Foundation
+import Store
+import Training
+
+/// `--checkpoint latest|best|STEP`, shared by the verbs that read a checkpoint.
+struct CheckpointOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Which checkpoint: 'latest', 'best' (lowest validation loss) or a step number.", valueName: "which"))
+    var checkpoint: String = "latest"
+
+    func selector() throws -> CheckpointSelector {
+        switch checkpoint {
+        case "latest": return .latest
+        case "best": return .best
+        default:
+            guard let step = Int(checkpoint), step >= 0 else {
+                throw ValidationError("--checkpoint must be 'latest', 'best' or a step number, got '\(checkpoint)'.")
+            }
+            return .step(step)
+        }
+    }
+
+    func validate() throws { _ = try selector() }
+
+    /// Loads the selected checkpoint of `runName`.
+    func load(runName: String, store: RunStore) throws -> (LoadedCheckpoint, CheckpointRecord) {
+        let run = try attempt { try store.requireRun(named: runName) }
+        let record = try attempt { try store.checkpoint(run: run, try selector()) }
+        let loaded = try attempt { try CheckpointCodec.decode(store.blobs(of: record)) }
+        return (loaded, record)
+    }
+}
+
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Generate text from a run's checkpoint.",
+        discussion: """
+            Each sample starts like a new document (after the boundary token, then the prompt)
+            and ends at the next document boundary or after --max-tokens. The same --seed gives
+            the same text; sample i does not depend on --num-samples.
+
+            Examples:
+              descent sample names-mlp --num-samples 20 --seed 7
+              descent sample shakespeare --prompt "ROMEO:" --max-tokens 300 --temperature 0.8 --top-k 20
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The run to sample from.", valueName: "run"))
+    var runName: String
+
+    @OptionGroup var which: CheckpointOption
+
+    @Option(name: .long, help: ArgumentHelp("Text to continue; must use only characters of the run's vocabulary.", valueName: "text"))
+    var prompt: String = ""
+
+    @Option(name: .customLong("max-tokens"), help: ArgumentHelp("Most tokens to generate per sample.", valueName: "n"))
+    var maxTokens: Int = 500
+
+    @Option(name: .long, help: ArgumentHelp("Softmax temperature: below 1 is safer, above 1 wilder, 0 always picks the most likely token.", valueName: "t"))
+    var temperature: Double = 1.0
+
+    @Option(name: .customLong("top-k"), help: ArgumentHelp("Sample only among the k most likely tokens (0 = all).", valueName: "k"))
+    var topK: Int = 0
+
+    @Option(name: .customLong("top-p"), help: ArgumentHelp("Sample only among the most likely tokens whose probabilities sum to p (1 = all).", valueName: "p"))
+    var topP: Double = 1.0
+
+    @Option(name: .long, help: ArgumentHelp("Random seed.", valueName: "n"))
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("num-samples"), help: ArgumentHelp("How many samples to print.", valueName: "n"))
+    var numSamples: Int = 1
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func run() throws {
+        compute.apply()
+        var options = SamplingOptions()
+        options.maxTokens = maxTokens
+        options.temperature = temperature
+        options.topK = topK
+        options.topP = topP
+        options.seed = seed
+        options.sampleCount = numSamples
+        try attempt { try Sampler.validate(options) }
+        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let (loaded, _) = try which.load(runName: runName, store: store)
+        let model = try attempt { try loaded.makeModel() }
+        let samples = try attempt { try Sampler.generate(model: model, tokenizer: loaded.tokenizer, prompt: prompt, options: options) }
+        let texts = samples.map { prompt + loaded.tokenizer.decode($0.tokens) }
+        // Multi-line samples (prose) get a separator line; one-line samples (names) one per line.
+        let multiline = texts.contains { $0.contains("\n") }
+        for (index, text) in texts.enumerated() {
+            if multiline && index > 0 { print("\n――――――――――――――――――――") }
+            print(text)
+        }
+    }
+}

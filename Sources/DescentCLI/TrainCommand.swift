@@ -1,0 +1,246 @@
+// `descent train`: start, resume or fine-tune a run; progress on stderr; records in SQLite.
+
+import ArgumentParser
+import Data
+import Foundation
+import Store
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from a config, or resume a run.",
+        discussion: """
+            Start a run:     descent train configs/names-bigram.json --run names-bigram
+            Override keys:   descent train configs/names-mlp.json --set training.maxSteps=500 --set optimizer.learningRate=0.05
+            Pause at a step: descent train configs/names-mlp.json --stop-at 2000
+            Resume:          descent train --resume names-mlp [--set training.maxSteps=300000]
+            Fine-tune:       descent train configs/other.json --init-from names-mlp
+
+            Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits with
+            code 130; a second Ctrl-C exits at once. Resuming continues bit for bit: a run
+            stopped and resumed ends with the same weights as one that never stopped.
+
+            Config keys (JSON sections; `--set section.key=value` overrides any of them):
+            \(TrainCommand.keyTable)
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A training config (JSON), e.g. configs/names-bigram.json. Omit with --resume.", valueName: "config"))
+    var config: String?
+
+    @Option(name: .customLong("run"), help: ArgumentHelp("Name of the new run (default: the config file's name).", valueName: "name"))
+    var runName: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set training.maxSteps=500. Repeatable.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Continue the named run from its latest checkpoint.", valueName: "name"))
+    var resume: String?
+
+    @Option(name: .customLong("init-from"), help: ArgumentHelp("""
+        Start from another run's weights (RUN or RUN@STEP; latest checkpoint by default) with a \
+        fresh optimizer: fine-tuning. The model keys must match that run's.
+        """, valueName: "run[@step]"))
+    var initFrom: String?
+
+    @Option(name: .customLong("stop-at"), help: ArgumentHelp("""
+        End this session after this many steps with a checkpoint, as Ctrl-C would; the schedule \
+        still runs to training.maxSteps, so `--resume` continues exactly.
+        """, valueName: "step"))
+    var stopAt: Int?
+
+    @Flag(name: .long, help: "Replace an existing run of the same name (its metrics and checkpoints are deleted).")
+    var overwrite = false
+
+    @Flag(name: .long, help: "Print only evaluations, checkpoints and the final summary.")
+    var quiet = false
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var compute: ComputeOptions
+
+    static var keyTable: String {
+        ConfigSchema.keys.map { key in
+            let value = key.defaultValue.map { "default \($0.display)" } ?? "required"
+            return "  \(key.path) — \(key.summary) (\(key.allowed); \(value))"
+        }.joined(separator: "\n")
+    }
+
+    func validate() throws {
+        if resume == nil && config == nil {
+            throw ValidationError("give a config (e.g. `descent train configs/names-bigram.json`) or --resume RUN.")
+        }
+        if resume != nil && config != nil {
+            throw ValidationError("give either a config or --resume RUN, not both; use --set to change keys of a resumed run.")
+        }
+        if resume != nil && (runName != nil || initFrom != nil || overwrite) {
+            throw ValidationError("--run, --init-from and --overwrite start a new run; they cannot be combined with --resume.")
+        }
+        if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be a step ≥ 1, got \(stopAt).") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let store = try attempt { try RunStore(path: storeOptions.db) }
+        if let resume {
+            try resumeRun(named: resume, store: store)
+        } else {
+            try startRun(store: store)
+        }
+    }
+
+    private func startRun(store: RunStore) throws {
+        guard let configPath = config else { return }
+        let config = try attempt { try TrainingConfig.load(path: configPath, overrides: overrides) }
+        let name = runName ?? URL(fileURLWithPath: configPath).deletingPathExtension().lastPathComponent
+        try attempt { try RunStore.validate(runName: name) }
+        if try attempt({ try store.run(named: name) }) != nil && !overwrite {
+            throw CommandFailure(message: StoreError.runExists(name: name).description, code: 1)
+        }
+        let dataset = try attempt { try PreparedDataset(directory: config.dataDirectory) }
+        var parent: (name: String, step: Int)? = nil
+        let start: Trainer.Start
+        if let initFrom {
+            let (loaded, source) = try loadCheckpoint(reference: initFrom, store: store)
+            start = .initialize(fromWeights: loaded)
+            parent = (source.name, loaded.state.step)
+        } else {
+            start = .fresh
+        }
+        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: start) }
+        if overwrite { try attempt { try store.deleteRun(named: name) } }
+        let record = try attempt {
+            try store.createRun(NewRun(name: name, model: config.modelType.rawValue, parameterCount: trainer.model.parameterCount,
+                                       configJSON: config.json(), dataDirectory: config.dataDirectory, maxSteps: config.maxSteps,
+                                       parentRun: parent?.name, parentStep: parent?.step))
+        }
+        let architecture = trainer.model.architecture
+        let shape = architecture.type == .mlp
+            ? " (context \(architecture.contextLength), embedding \(architecture.embeddingSize), hidden \(architecture.hiddenLayers)×\(architecture.hiddenSize), \(architecture.activation.rawValue))"
+            : ""
+        Console.error("run '\(name)': \(architecture.type.rawValue)\(shape), \(trainer.model.parameterCount) parameters, vocabulary \(architecture.vocabularySize), \(config.maxSteps) steps of \(config.batchSize), \(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate)")
+        try train(trainer, runName: name, record: record, store: store)
+    }
+
+    private func resumeRun(named name: String, store: RunStore) throws {
+        let record = try attempt { try store.requireRun(named: name) }
+        if record.status == .running, let pid = record.processID, pid != Int(getpid()), kill(pid_t(pid), 0) == 0 {
+            throw CommandFailure(message: "run '\(name)' is being trained by process \(pid). Stop it first (Ctrl-C or `kill \(pid)`), then resume.", code: 1)
+        }
+        let checkpoint = try attempt { try store.checkpoint(run: record, .latest) }
+        let loaded = try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }
+        let stored = try attempt { try TrainingConfig.stored(json: loaded.configJSON, runName: name) }
+        let config = try attempt { try TrainingConfig.parse(json: Data(loaded.configJSON.utf8), source: "run '\(name)'", overrides: overrides) }
+        try attempt { try stored.checkResumable(as: config) }
+        if loaded.state.step >= config.maxSteps {
+            throw CommandFailure(message: "run '\(name)' has already trained \(loaded.state.step) of \(config.maxSteps) steps. To train further, raise the limit: `descent train --resume \(name) --set training.maxSteps=\(loaded.state.step * 2)`.", code: 1)
+        }
+        let dataset = try attempt { try PreparedDataset(directory: config.dataDirectory) }
+        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: .resume(loaded)) }
+        try attempt { try store.beginResume(runID: record.id, fromStep: loaded.state.step, configJSON: config.json(), maxSteps: config.maxSteps) }
+        Console.error("resuming run '\(name)' at step \(loaded.state.step) of \(config.maxSteps)")
+        try train(trainer, runName: name, record: record, store: store)
+    }
+
+    /// RUN or RUN@STEP → that run's checkpoint.
+    private func loadCheckpoint(reference: String, store: RunStore) throws -> (LoadedCheckpoint, RunRecord) {
+        let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+        let source = try attempt { try store.requireRun(named: parts[0]) }
+        var selector = CheckpointSelector.latest
+        if parts.count == 2 {
+            guard let step = Int(parts[1]) else {
+                throw CommandFailure(message: "--init-from \(reference): expected RUN or RUN@STEP.", code: 1)
+            }
+            selector = .step(step)
+        }
+        let checkpoint = try attempt { try store.checkpoint(run: source, selector) }
+        return (try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }, source)
+    }
+
+    private func train(_ trainer: Trainer, runName: String, record: RunRecord, store: RunStore) throws {
+        let recorder = StoreRecorder(store: store, runID: record.id)
+        let printer = ProgressPrinter(quiet: quiet)
+        Interruption.install()
+        defer { Interruption.restoreDefaults() }
+        let outcome: TrainingOutcome
+        do {
+            outcome = try trainer.run(recorder: recorder, stopAt: stopAt, shouldStop: { Interruption.isRequested },
+                                      progress: printer.handle)
+        } catch {
+            printer.finishLine()
+            try? store.updateStatus(runID: record.id, .failed, detail: "\(error)")
+            throw CommandFailure(message: "\(error)", code: 1)
+        }
+        printer.finishLine()
+        let state = trainer.state
+        switch outcome {
+        case .completed(let step):
+            try attempt { try store.updateStatus(runID: record.id, .completed) }
+            let val = state.lastValLoss.map { String(format: "%.4f", $0) } ?? "n/a"
+            let best = state.bestValLoss.map { String(format: "%.4f", $0) } ?? "n/a"
+            Console.error("run '\(runName)' completed \(step) steps in \(Self.duration(state.elapsedSeconds)): val loss \(val) (best \(best)). Sample it: descent sample \(runName)")
+        case .interrupted(let step):
+            try attempt { try store.updateStatus(runID: record.id, .interrupted, detail: "stopped by signal at step \(step)") }
+            throw CommandFailure(message: "interrupted: checkpoint written at step \(step). Resume with: descent train --resume \(runName)", code: 130)
+        case .stoppedAt(let step):
+            try attempt { try store.updateStatus(runID: record.id, .interrupted, detail: "--stop-at \(step)") }
+            Console.error("stopped at step \(step) (--stop-at) with a checkpoint. Continue with: descent train --resume \(runName)")
+        case let .diverged(step, learningRate, quantity, lastCheckpoint):
+            let detail = "non-finite \(quantity) at step \(step), learning rate \(learningRate)"
+            try attempt { try store.updateStatus(runID: record.id, .diverged, detail: detail) }
+            let kept = lastCheckpoint.map { "The last good checkpoint (step \($0)) is kept." } ?? "No checkpoint was written before it."
+            throw CommandFailure(message: "training diverged: \(detail). \(kept) Try a lower optimizer.learningRate (e.g. \(learningRate / 10)) or set optimizer.gradientClipNorm=1.", code: 1)
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+                             : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
+
+/// Renders trainer events: a live line on a terminal, one line per log interval otherwise.
+final class ProgressPrinter {
+    let quiet: Bool
+    let isTerminal = Console.stderrIsTerminal
+    private var lineOpen = false
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case .progress(let report):
+            guard !quiet else { return }
+            let width = String(report.maxSteps).count
+            let line = String(format: "step %\(width)d/%d | loss %.4f | lr %.3e | %@ tok/s | elapsed %@ | eta %@",
+                              report.step, report.maxSteps, report.trainLoss, report.learningRate,
+                              Self.compact(report.examplesPerSecond), TrainCommand.duration(report.elapsedSeconds),
+                              TrainCommand.duration(report.etaSeconds))
+            if isTerminal {
+                Console.progress("\r\u{1B}[2K" + line)
+                lineOpen = true
+            } else {
+                Console.error(line)
+            }
+        case let .evaluation(step, valLoss, seconds):
+            finishLine()
+            Console.error(String(format: "step %d: val loss %.4f (%.1f s)", step, valLoss, seconds))
+        case let .checkpoint(step, reason):
+            guard !quiet || reason != .interval else { return }
+            finishLine()
+            Console.error("checkpoint at step \(step) (\(reason.rawValue))")
+        case .note(let text):
+            finishLine()
+            Console.error("note: \(text)")
+        }
+    }
+
+    func finishLine() {
+        if lineOpen { Console.progress("\n"); lineOpen = false }
+    }
+
+    static func compact(_ value: Double) -> String {
+        value >= 1e6 ? String(format: "%.2fM", value / 1e6) : value >= 1e3 ? String(format: "%.1fk", value / 1e3) : String(format: "%.0f", value)
+    }
+}

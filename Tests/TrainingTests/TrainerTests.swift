@@ -1,0 +1,117 @@
+import Core
+import Data
+import Foundation
+import Kernels
+import Models
+import XCTest
+@testable import Training
+
+final class TrainerTests: XCTestCase {
+    var directory: URL!
+    var dataset: PreparedDataset!
+
+    override func setUpWithError() throws {
+        directory = Fixtures.temporaryDirectory()
+        dataset = try Fixtures.namesDataset(in: directory)
+    }
+
+    override func tearDownWithError() throws {
+        Parallel.threadCount = ProcessInfo.processInfo.activeProcessorCount
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func train(_ overrides: [String], start: Trainer.Start = .fresh, stopAt: Int? = nil,
+               recorder: MemoryRecorder = MemoryRecorder()) throws -> (Trainer, TrainingOutcome, MemoryRecorder) {
+        let config = try Fixtures.config(dataset.directory, overrides)
+        let trainer = try Trainer(config: config, dataset: dataset, start: start)
+        let outcome = try trainer.run(recorder: recorder, stopAt: stopAt)
+        return (trainer, outcome, recorder)
+    }
+
+    /// 60 steps straight against 25 steps, a checkpoint, and a resumed trainer for the rest:
+    /// the same weights bit for bit and the same logged losses, for each optimizer and model.
+    func testResumeIsBitwiseExact() throws {
+        let variants: [[String]] = [
+            Fixtures.smallMLP + ["training.maxSteps=60"],
+            Fixtures.smallMLP + ["training.maxSteps=60", "optimizer.type=adamw", "optimizer.learningRate=0.01",
+                                 "optimizer.weightDecay=0.1", "optimizer.gradientClipNorm=0.5"],
+            ["model.type=bigram", "training.maxSteps=60", "training.batchSize=16", "optimizer.learningRate=5",
+             "optimizer.momentum=0.9", "optimizer.nesterov=true", "training.evalInterval=20"],
+        ]
+        for overrides in variants {
+            let (straight, outcome, straightRecords) = try train(overrides)
+            XCTAssertEqual(outcome, .completed(step: 60))
+
+            let (_, paused, pausedRecords) = try train(overrides, stopAt: 25)
+            XCTAssertEqual(paused, .stoppedAt(step: 25))
+            XCTAssertEqual(pausedRecords.checkpoints.last?.reason, .stopAt)
+            let checkpoint = try pausedRecords.latest()
+            XCTAssertEqual(checkpoint.state.step, 25)
+            let (resumed, finished, resumedRecords) = try train(overrides, start: .resume(checkpoint))
+            XCTAssertEqual(finished, .completed(step: 60))
+
+            XCTAssertEqual(resumed.model.parameters.toArray().map(\.bitPattern), straight.model.parameters.toArray().map(\.bitPattern),
+                           "weights differ for \(overrides)")
+            XCTAssertEqual(resumedRecords.checkpoints.last?.weightsSHA256, straightRecords.checkpoints.last?.weightsSHA256)
+            let straightLosses = straightRecords.values("train_loss")
+            let stitched = pausedRecords.values("train_loss").merging(resumedRecords.values("train_loss")) { $1 }
+            XCTAssertEqual(stitched.count, 60)
+            XCTAssertEqual(stitched, straightLosses)
+            XCTAssertEqual(resumedRecords.values("val_loss")[60], straightRecords.values("val_loss")[60])
+        }
+    }
+
+    func testStopRequestFinishesTheStepAndCheckpoints() throws {
+        let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=100"])
+        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh)
+        let recorder = MemoryRecorder()
+        var polls = 0
+        let outcome = try trainer.run(recorder: recorder, shouldStop: { polls += 1; return polls > 13 })
+        XCTAssertEqual(outcome, .interrupted(step: 13))
+        XCTAssertEqual(recorder.checkpoints.last?.reason, .interrupt)
+        XCTAssertEqual(try recorder.latest().state.step, 13)
+        XCTAssertEqual(recorder.values("train_loss").count, 13, "every completed step's loss is recorded")
+    }
+
+    func testDivergenceKeepsTheLastGoodCheckpoint() throws {
+        let (_, outcome, recorder) = try train(Fixtures.smallMLP + ["training.maxSteps=200", "optimizer.learningRate=1e5",
+                                                                    "schedule.warmupSteps=30"])
+        guard case let .diverged(step, learningRate, _, lastCheckpoint) = outcome else {
+            return XCTFail("expected divergence, got \(outcome)")
+        }
+        XCTAssertGreaterThan(step, 0)
+        XCTAssertEqual(learningRate, 1e5 * Double(min(step, 30)) / 30, accuracy: 1e-6)
+        XCTAssertEqual(recorder.checkpoints.last.map(\.step), lastCheckpoint)
+        XCTAssert(recorder.checkpoints.allSatisfy { $0.step < step })
+    }
+
+    func testThreadCountDoesNotChangeTheBits() throws {
+        var weights: [[UInt32]] = []
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            let (trainer, _, _) = try train(Fixtures.smallMLP + ["training.maxSteps=30", "model.hiddenSize=70", "training.batchSize=37"])
+            weights.append(trainer.model.parameters.toArray().map(\.bitPattern))
+        }
+        XCTAssertEqual(weights[0], weights[1])
+    }
+
+    func testFineTuningStartsFromTheWeightsWithAFreshOptimizer() throws {
+        let (base, _, records) = try train(Fixtures.smallMLP + ["training.maxSteps=20"])
+        let checkpoint = try records.latest()
+        let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=10"])
+        let tuned = try Trainer(config: config, dataset: dataset, start: .initialize(fromWeights: checkpoint))
+        XCTAssertEqual(tuned.model.parameters.toArray(), base.model.parameters.toArray())
+        XCTAssertEqual(tuned.state.step, 0)
+        XCTAssertEqual(tuned.optimizer.stepCount, 0)
+        let wider = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["model.hiddenSize=17"])
+        XCTAssertThrowsError(try Trainer(config: wider, dataset: dataset, start: .initialize(fromWeights: checkpoint)))
+    }
+
+    func testTrainingLowersTheLoss() throws {
+        let (trainer, _, records) = try train(Fixtures.smallMLP + ["training.maxSteps=300", "training.evalInterval=300",
+                                                                   "training.batchSize=32", "schedule.warmupSteps=10"])
+        let val = records.values("val_loss")
+        XCTAssertLessThan(try XCTUnwrap(val[300]), try XCTUnwrap(val[0]) - 0.5)
+        XCTAssertEqual(trainer.state.examplesSeen, 300 * 32)
+    }
+}
