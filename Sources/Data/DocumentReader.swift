@@ -128,7 +128,7 @@ enum DocumentReader {
         let fileSize = source.fileSize
         var segmenter = DocumentSegmenter(split: split)
         var decoder = UTF8StreamDecoder(path: path)
-        // 4 spare bytes in front for a sequence carried over from the previous chunk.
+        // Up to 3 bytes of a sequence cut by the previous chunk move to the front; 4 spare bytes hold them.
         var buffer = [UInt8](repeating: 0, count: chunkSize + 4)
         var carried = 0
         var textBytes = 0

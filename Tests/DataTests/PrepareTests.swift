@@ -288,3 +288,66 @@ final class PrepareTests: XCTestCase {
         XCTAssertTrue(events.contains(.writing(path: input, index: 0, count: 1, bytesRead: size, fileBytes: size)))
     }
 }
+
+final class PrepareInternalsTests: XCTestCase {
+    /// Pass 2 over a file that differs from what pass 1 saw is reported, never silently written.
+    func testInputChangedBetweenPassesIsDetected() throws {
+        let directory = makeTemporaryDirectory(self)
+        let path = directory + "/names.txt"
+        func pass2(scanned: String, written: String) throws {
+            writeFile(path, scanned)
+            var scan = CorpusScan()
+            try DocumentReader.read(path: path, split: .lines, into: &scan)
+            let plan = try SplitPlan(scan: scan, valFraction: 0.5, seed: 1)
+            let vocabularySize = scan.vocabulary().count + 1
+            let train = SplitWriter(split: .train, directory: directory, totalTokens: plan.trainTokens, shardTokens: 1024,
+                                    vocabularySize: vocabularySize)
+            let val = SplitWriter(split: .val, directory: directory, totalTokens: plan.valTokens, shardTokens: 1024,
+                                  vocabularySize: vocabularySize)
+            var router = StreamRouter(table: scan.idTable(), plan: plan, train: train, val: val, boundary: 0)
+            router.path = path
+            writeFile(path, written)
+            defer { for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".gz") {
+                try? FileManager.default.removeItem(atPath: directory + "/" + file)
+            } }
+            try DocumentReader.read(path: path, split: .lines, into: &router)
+            try router.finish(inputs: [path])
+        }
+        XCTAssertNoThrow(try pass2(scanned: "ab\ncd\nef\n", written: "ab\ncd\nef\n"))
+        for changed in ["ab\ncd\nxy\n", "ab\ncd\n", "ab\ncd\nef\ngh\n", "ab\ncd\nefa\n", "ab\ncd\ne\n"] {
+            XCTAssertThrowsError(try pass2(scanned: "ab\ncd\nef\n", written: changed), changed) { error in
+                XCTAssertEqual(error as? DataError, .inputChanged(path: path))
+            }
+        }
+    }
+
+    func testErrorMessagesAreOneSentenceWithTheNextStep() {
+        let cases: [(DataError, String)] = [
+            (.fileNotFound(path: "names.txt"), "names.txt: not found. Check the path."),
+            (.truncatedGzip(path: "corpus.txt.gz", compressedBytes: 1234),
+             "corpus.txt.gz: truncated gzip stream (ended after 1234 bytes). Re-download or re-compress the file."),
+            (.notADataset(path: "data/names"), "data/names: not a Descent dataset (no manifest.json). Run `descent prepare` first."),
+            (.shardTruncated(path: "data/shakespeare/train_000003.bin.gz", expectedTokens: 2048, foundTokens: 1712),
+             "data/shakespeare/train_000003.bin.gz: truncated (expected 2048 tokens, found 1712). Re-run `descent prepare`."),
+            (.badOption(name: "--val-fraction", value: "1.5", allowed: "a number in [0, 1), e.g. 0.1"),
+             "--val-fraction 1.5: must be a number in [0, 1), e.g. 0.1."),
+            (.unknownCharacter("\n", offset: 4),
+             "character \"\\n\" (U+000A) at position 4 is not in the tokenizer's vocabulary. Use only characters that occur in the training corpus."),
+        ]
+        for (error, message) in cases { XCTAssertEqual(error.description, message) }
+        let all: [DataError] = [
+            .isDirectory(path: "d"), .unreadable(path: "f", reason: "Permission denied"), .emptyCorpus(inputs: ["a", "b"]),
+            .corruptGzip(path: "f.gz", detail: "invalid distance too far back"), .inputChanged(path: "f"),
+            .corpusTooSmall(tokens: 1, valFraction: 0.1), .badTokenizerFile(path: "t", reason: "r"),
+            .outputNotADataset(path: "o"), .outputNotADirectory(path: "o"), .writeFailed(path: "o", reason: "No space left on device"),
+            .badManifest(path: "m", reason: "r"), .missingFile(path: "s"),
+            .checksumMismatch(path: "s", expected: String(repeating: "a", count: 64), actual: String(repeating: "b", count: 64)),
+            .badShardHeader(path: "s", reason: "r"), .tokenOutOfRange(path: "s", index: 1, token: 99, vocabularySize: 27),
+            .emptySplit(dataset: "d", split: .val), .emptySplit(dataset: "d", split: .train), .loaderPositionMismatch(reason: "r"),
+        ]
+        for error in all {
+            XCTAssertFalse(error.description.contains("\n"), "\(error)")
+            XCTAssertTrue(error.description.hasSuffix("."), "\(error)")
+        }
+    }
+}
