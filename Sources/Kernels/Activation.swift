@@ -1,7 +1,14 @@
-// Elementwise nonlinearities, forward and backward side by side.
+// Elementwise nonlinearities, forward and backward side by side, each beside its reference.
 //
 // Backward takes both the pre-activation `input` and the `output`: tanh's derivative is cheapest
-// from the output (1 − y²), GELU's needs the input.
+// from the output (1 − y²), ReLU's and GELU's need the input. Fused variants add a bias before
+// the nonlinearity (forward) or accumulate the bias gradient, the column sums of dInput, in the
+// same pass (backward).
+//
+// Shapes (legend: B rows, N columns): input, output, dInput, dOutput (B,N); bias, dBias (N).
+// Fast paths use FastMath (≤ 1.33 ulp for tanh); `reference…` evaluates libm in Double and is the
+// test oracle. tanh and ReLU backward are bitwise equal to the reference; the rest agree to
+// float rounding. Deliberately not handled: other activations, strided views.
 
 #if canImport(Glibc)
 import Glibc
@@ -14,14 +21,63 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
 
     /// output = f(input), elementwise. `output` may be `input` (in place).
     public func forward(output: Matrix, input: Matrix) {
-        precondition(output.count == input.count, "Activation.\(self).forward: output \(output.shapeDescription), input \(input.shapeDescription)")
-        for i in 0..<input.count { output[i] = Self.value(self, input[i]) }
+        if let message = Self.countError("forward", [("output", output), ("input", input)]) { preconditionFailure(message) }
+        withPointers(output, input, input, input) { out, x, _, _ in
+            var job = ElementwiseJob(kind: self, pass: .forward, out: out, x: x, y: x, dy: x)
+            Parallel.forEachRange(count: output.count, grain: Self.grain, context: &job, elementwiseTask)
+        }
+    }
+
+    /// output = f(input + bias), the bias added to every row. `output` may be `input`.
+    public func forward(output: Matrix, input: Matrix, bias: Matrix) {
+        if let message = Self.biasError("forward", output: output, input: input, bias: bias) { preconditionFailure(message) }
+        withPointers(output, input, bias, bias) { out, x, b, _ in
+            var job = RowJob(kind: self, rows: output.rows, columns: output.columns, out: out, x: x, y: x, dy: x, bias: b, dBias: nil)
+            Parallel.forEachRange(count: output.rows, grain: max(1, Self.grain / max(output.columns, 1)),
+                                  context: &job, biasForwardTask)
+        }
     }
 
     /// dInput = dOutput · f′(input), written (not accumulated). `dInput` may be `dOutput`.
     public func backward(dInput: Matrix, dOutput: Matrix, input: Matrix, output: Matrix) {
+        if let message = Self.countError("backward", [("dInput", dInput), ("dOutput", dOutput), ("input", input), ("output", output)]) {
+            preconditionFailure(message)
+        }
+        withPointers(dInput, input, output, dOutput) { dx, x, y, dy in
+            var job = ElementwiseJob(kind: self, pass: .backward, out: dx, x: x, y: y, dy: dy)
+            Parallel.forEachRange(count: dInput.count, grain: Self.grain, context: &job, elementwiseTask)
+        }
+    }
+
+    /// As `backward`, and also dBias += Σ_rows dInput (the bias gradient of the layer that
+    /// produced `input`), in one pass. The sums are bitwise those of `Reduce.addColumnSums`.
+    public func backward(dInput: Matrix, dOutput: Matrix, input: Matrix, output: Matrix, dBias: Matrix) {
+        if let message = Self.countError("backward", [("dInput", dInput), ("dOutput", dOutput), ("input", input), ("output", output)])
+            ?? Self.biasError("backward", output: dInput, input: dOutput, bias: dBias) {
+            preconditionFailure(message)
+        }
+        withPointers(dInput, input, output, dOutput) { dx, x, y, dy in
+            dBias.withUnsafeMutablePointer { db in
+                var job = RowJob(kind: self, rows: dInput.rows, columns: dInput.columns, out: dx, x: x, y: y, dy: dy, bias: nil, dBias: db)
+                // Each task owns a range of columns and walks all rows in order.
+                Parallel.forEachRange(count: dInput.columns, grain: max(16, Self.grain / max(dInput.rows, 1)),
+                                      context: &job, fusedBackwardColumns)
+            }
+        }
+    }
+
+    // MARK: Reference
+
+    /// The plain loop: f evaluated in Double with libm. The oracle for `forward`.
+    public func referenceForward(output: Matrix, input: Matrix) {
+        precondition(output.count == input.count, "Activation.\(self).referenceForward: output \(output.shapeDescription), input \(input.shapeDescription)")
+        for i in 0..<input.count { output[i] = Self.value(self, input[i]) }
+    }
+
+    /// The plain loop for `backward`.
+    public func referenceBackward(dInput: Matrix, dOutput: Matrix, input: Matrix, output: Matrix) {
         precondition(dInput.count == dOutput.count && input.count == dOutput.count && output.count == dOutput.count,
-                     "Activation.\(self).backward: dInput \(dInput.shapeDescription), dOutput \(dOutput.shapeDescription)")
+                     "Activation.\(self).referenceBackward: dInput \(dInput.shapeDescription), dOutput \(dOutput.shapeDescription)")
         for i in 0..<dOutput.count { dInput[i] = dOutput[i] * Self.derivative(self, input[i], output[i]) }
     }
 
@@ -41,16 +97,187 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// GELU, tanh approximation (Hendrycks & Gimpel 2016), as GPT-2 uses.
+    /// GELU, tanh approximation (Hendrycks & Gimpel 2016), as GPT-2 uses:
+    /// 0.5·x·(1 + tanh u), u = √(2/π)(x + 0.044715x³), evaluated as x·σ(2u), which is the same
+    /// function without the cancellation of 1 + tanh u for negative x (where the textbook form
+    /// gives 0 in Double below x ≈ −6 instead of, e.g., −1.3e-28 at x = −9).
     static func geluReference(_ x: Double) -> Double {
         let c = (2.0 / Double.pi).squareRoot()
-        return 0.5 * x * (1 + Glibc.tanh(c * (x + 0.044715 * x * x * x)))
+        let u = c * (x + 0.044715 * x * x * x)
+        return x / (1 + exp(-2 * u))
     }
 
+    /// d/dx of `geluReference`: 0.5(1 + tanh u) + 0.5x(1 − tanh²u)u′ = s + 2x·s(1 − s)·u′ with
+    /// s = σ(2u).
     static func geluDerivativeReference(_ x: Double) -> Double {
         let c = (2.0 / Double.pi).squareRoot()
-        let inner = c * (x + 0.044715 * x * x * x)
-        let t = Glibc.tanh(inner)
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        let u = c * (x + 0.044715 * x * x * x)
+        let s = 1 / (1 + exp(-2 * u))
+        return s + 2 * x * s * (1 - s) * c * (1 + 3 * 0.044715 * x * x)
+    }
+
+    // MARK: Checks
+
+    /// Elements per thread below which an elementwise pass stays on one thread.
+    static let grain = 1 << 15
+
+    static func countError(_ pass: String, _ operands: [(String, Matrix)]) -> String? {
+        let count = operands[0].1.count
+        if operands.allSatisfy({ $0.1.count == count }) { return nil }
+        return "Activation.\(pass): element counts differ: " + operands.map { "\($0.0) \($0.1.shapeDescription)" }.joined(separator: ", ")
+    }
+
+    static func biasError(_ pass: String, output: Matrix, input: Matrix, bias: Matrix) -> String? {
+        if output.rows == input.rows && output.columns == input.columns && bias.count == output.columns { return nil }
+        return "Activation.\(pass): shapes do not agree: output \(output.shapeDescription), input \(input.shapeDescription), bias \(bias.shapeDescription)"
+    }
+
+    private func withPointers(_ m0: Matrix, _ m1: Matrix, _ m2: Matrix, _ m3: Matrix,
+                              _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                       UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        m0.withUnsafeMutablePointer { p0 in
+            m1.withUnsafeMutablePointer { p1 in
+                m2.withUnsafeMutablePointer { p2 in
+                    m3.withUnsafeMutablePointer { p3 in body(p0, p1, p2, p3) }
+                }
+            }
+        }
+    }
+}
+
+// MARK: Kernels
+
+private enum Pass { case forward, backward }
+
+private struct ElementwiseJob {
+    let kind: Activation
+    let pass: Pass
+    /// output (forward) or dInput (backward)
+    let out: UnsafeMutablePointer<Float>
+    /// input, output, dOutput
+    let x: UnsafeMutablePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let dy: UnsafeMutablePointer<Float>
+}
+
+private struct RowJob {
+    let kind: Activation
+    let rows: Int
+    let columns: Int
+    let out: UnsafeMutablePointer<Float>
+    let x: UnsafeMutablePointer<Float>
+    let y: UnsafeMutablePointer<Float>
+    let dy: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>?
+    let dBias: UnsafeMutablePointer<Float>?
+}
+
+@inline(__always)
+private func activate(_ kind: Activation, _ x: Vector8) -> Vector8 {
+    switch kind {
+    case .tanh: return FastMath.tanh(x)
+    case .relu: return x.replacing(with: 0, where: x .< 0)
+    case .gelu: return FastMath.gelu(x)
+    }
+}
+
+/// f′ times dy, with the same operation order as `Activation.referenceBackward` for tanh and ReLU.
+@inline(__always)
+private func backpropagate(_ kind: Activation, _ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 {
+    switch kind {
+    case .tanh: return dy * (1 - y * y)
+    case .relu: return dy * Vector8(repeating: 0).replacing(with: 1, where: x .> 0)
+    case .gelu: return dy * FastMath.geluDerivative(x)
+    }
+}
+
+@inline(__always)
+private func elementwise(_ job: ElementwiseJob, _ start: Int, _ end: Int) {
+    var i = start
+    switch job.pass {
+    case .forward:
+        while i &+ 8 <= end {
+            store8(activate(job.kind, load8(job.x + i)), job.out + i)
+            i &+= 8
+        }
+        if i < end {
+            let n = end &- i
+            storePartial8(activate(job.kind, loadPartial8(job.x + i, n)), job.out + i, n)
+        }
+    case .backward:
+        while i &+ 8 <= end {
+            store8(backpropagate(job.kind, load8(job.x + i), load8(job.y + i), load8(job.dy + i)), job.out + i)
+            i &+= 8
+        }
+        if i < end {
+            let n = end &- i
+            let value = backpropagate(job.kind, loadPartial8(job.x + i, n), loadPartial8(job.y + i, n), loadPartial8(job.dy + i, n))
+            storePartial8(value, job.out + i, n)
+        }
+    }
+}
+
+private let elementwiseTask: Parallel.RangeFunction = { context, start, end in
+    let job = context.assumingMemoryBound(to: ElementwiseJob.self).pointee
+    // One specialisation per kind keeps the switch out of the loop.
+    switch job.kind {
+    case .tanh: elementwise(ElementwiseJob(kind: .tanh, pass: job.pass, out: job.out, x: job.x, y: job.y, dy: job.dy), start, end)
+    case .relu: elementwise(ElementwiseJob(kind: .relu, pass: job.pass, out: job.out, x: job.x, y: job.y, dy: job.dy), start, end)
+    case .gelu: elementwise(ElementwiseJob(kind: .gelu, pass: job.pass, out: job.out, x: job.x, y: job.y, dy: job.dy), start, end)
+    }
+}
+
+private let biasForwardTask: Parallel.RangeFunction = { context, start, end in
+    let job = context.assumingMemoryBound(to: RowJob.self).pointee
+    let columns = job.columns
+    guard let bias = job.bias else { return }
+    for row in start..<end {
+        let x = job.x + row &* columns, out = job.out + row &* columns
+        var j = 0
+        while j &+ 8 <= columns {
+            store8(activate(job.kind, load8(x + j) + load8(bias + j)), out + j)
+            j &+= 8
+        }
+        if j < columns {
+            let n = columns &- j
+            storePartial8(activate(job.kind, loadPartial8(x + j, n) + loadPartial8(bias + j, n)), out + j, n)
+        }
+    }
+}
+
+/// Columns `start..<end`, in strips of 64: for every row in order, dInput = dy·f′, and the running
+/// column sums of the strip (0 + row 0 + row 1 + …, as `Reduce.addColumnSums`), added to dBias.
+private let fusedBackwardColumns: Parallel.RangeFunction = { context, start, end in
+    let job = context.assumingMemoryBound(to: RowJob.self).pointee
+    guard let dBias = job.dBias else { return }
+    let columns = job.columns
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { buffer in
+        let sums = buffer.baseAddress!
+        var stripStart = start
+        while stripStart < end {
+            let stripEnd = min(stripStart &+ 64, end)
+            sums.update(repeating: 0, count: 64)
+            for row in 0..<job.rows {
+                var j = stripStart
+                while j < stripEnd {
+                    let n = min(8, stripEnd &- j)
+                    let offset = row &* columns &+ j
+                    let sum = sums + (j &- stripStart)
+                    if n == 8 {
+                        let value = backpropagate(job.kind, load8(job.x + offset), load8(job.y + offset), load8(job.dy + offset))
+                        store8(value, job.out + offset)
+                        store8(load8(sum) + value, sum)
+                    } else {
+                        let value = backpropagate(job.kind, loadPartial8(job.x + offset, n), loadPartial8(job.y + offset, n),
+                                                  loadPartial8(job.dy + offset, n))
+                        storePartial8(value, job.out + offset, n)
+                        storePartial8(loadPartial8(sum, n) + value, sum, n)
+                    }
+                    j &+= 8
+                }
+            }
+            for j in stripStart..<stripEnd { dBias[j] = dBias[j] + sums[j &- stripStart] }
+            stripStart = stripEnd
+        }
     }
 }

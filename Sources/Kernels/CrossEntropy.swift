@@ -1,7 +1,11 @@
-// Softmax + cross-entropy over rows of logits, fused.
+// Softmax + cross-entropy over rows of logits, fused, beside its reference.
 //
 // Shapes: logits (B,V), targets B ids in 0..<V. Numerically stable: each row is shifted by its
-// maximum before exponentiation.
+// maximum before exponentiation. Per row: one pass for the maximum, one for Σ e^{x−max} (SIMD
+// exp, eight Float partial sums combined in Double) and, for the backward, one that writes
+// (p − onehot)·scale. Each row's loss is computed in Double into a per-row slot and the slots
+// are added in row order, so the sum is bitwise independent of how rows are split between
+// threads. Deliberately not handled: label smoothing, ignored targets, class weights.
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +16,59 @@ import Darwin
 public enum CrossEntropy {
     /// Sum over rows of −log softmax(logits)[target]. Leaves `logits` unchanged (evaluation).
     public static func loss(logits: Matrix, targets: [Int32]) -> Double {
-        check(logits, targets)
+        run(logits: logits, targets: targets, writesGradient: false, gradientScale: 0)
+    }
+
+    /// Returns the same sum as `loss`, and overwrites `logits` with
+    /// dLogits = (softmax(logits) − onehot(target)) · gradientScale (pass 1/B for a mean loss).
+    public static func forwardBackward(logits: Matrix, targets: [Int32], gradientScale: Float) -> Double {
+        run(logits: logits, targets: targets, writesGradient: true, gradientScale: gradientScale)
+    }
+
+    /// The mean loss over the B rows, writing the gradient of that mean into `logits`:
+    /// `forwardBackward(gradientScale: 1/B) / B`.
+    public static func meanForwardBackward(logits: Matrix, targets: [Int32]) -> Double {
+        let rows = max(logits.rows, 1)
+        return forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(rows)) / Double(rows)
+    }
+
+    private static func run(logits: Matrix, targets: [Int32], writesGradient: Bool, gradientScale: Float) -> Double {
+        if let message = targetError(logits, targets) { preconditionFailure(message) }
+        let rows = logits.rows
+        if rows == 0 { return 0 }
+        let rowLosses = Workspace.current.doubles.reserve(rows)
+        logits.withUnsafeMutablePointer { base in
+            targets.withUnsafeBufferPointer { ids in
+                var job = CrossEntropyJob(logits: base, columns: logits.columns, targets: ids.baseAddress!,
+                                          rowLosses: rowLosses, writesGradient: writesGradient, gradientScale: gradientScale)
+                let grain = max(1, (1 << 15) / max(logits.columns, 1))
+                Parallel.forEachRange(count: rows, grain: grain, context: &job, crossEntropyRows)
+            }
+        }
+        var total = 0.0
+        for row in 0..<rows { total += rowLosses[row] }
+        return total
+    }
+
+    /// Why these targets cannot be used with these logits, or nil.
+    static func targetError(_ logits: Matrix, _ targets: [Int32]) -> String? {
+        if targets.count < logits.rows {
+            return "CrossEntropy: \(targets.count) targets for logits \(logits.shapeDescription)"
+        }
+        for b in 0..<logits.rows {
+            let target = Int(targets[b])
+            if target < 0 || target >= logits.columns {
+                return "CrossEntropy: target \(target) of row \(b) outside 0..<\(logits.columns) (logits \(logits.shapeDescription))"
+            }
+        }
+        return nil
+    }
+
+    // MARK: Reference
+
+    /// The plain loop in Double, as `loss`. The oracle.
+    public static func referenceLoss(logits: Matrix, targets: [Int32]) -> Double {
+        if let message = targetError(logits, targets) { preconditionFailure(message) }
         var total = 0.0
         for b in 0..<logits.rows {
             var maximum = -Float.infinity
@@ -24,10 +80,9 @@ public enum CrossEntropy {
         return total
     }
 
-    /// Returns the same sum as `loss`, and overwrites `logits` with
-    /// dLogits = (softmax(logits) − onehot(target)) · gradientScale (pass 1/B for a mean loss).
-    public static func forwardBackward(logits: Matrix, targets: [Int32], gradientScale: Float) -> Double {
-        check(logits, targets)
+    /// The plain loop in Double, as `forwardBackward`. The oracle.
+    public static func referenceForwardBackward(logits: Matrix, targets: [Int32], gradientScale: Float) -> Double {
+        if let message = targetError(logits, targets) { preconditionFailure(message) }
         var total = 0.0
         for b in 0..<logits.rows {
             var maximum = -Float.infinity
@@ -37,18 +92,66 @@ public enum CrossEntropy {
             let target = Int(targets[b])
             total += log(sum) - Double(logits[b, target] - maximum)
             for v in 0..<logits.columns {
-                let probability = Float(exp(Double(logits[b, v] - maximum)) / sum)
-                logits[b, v] = (probability - (v == target ? 1 : 0)) * gradientScale
+                let probability = exp(Double(logits[b, v] - maximum)) / sum
+                logits[b, v] = Float((probability - (v == target ? 1 : 0)) * Double(gradientScale))
             }
         }
         return total
     }
+}
 
-    static func check(_ logits: Matrix, _ targets: [Int32]) {
-        precondition(targets.count >= logits.rows, "CrossEntropy: \(targets.count) targets for logits \(logits.shapeDescription)")
-        for b in 0..<logits.rows {
-            let target = Int(targets[b])
-            precondition(target >= 0 && target < logits.columns, "CrossEntropy: target \(target) outside 0..<\(logits.columns)")
+private struct CrossEntropyJob {
+    let logits: UnsafeMutablePointer<Float>
+    let columns: Int
+    let targets: UnsafePointer<Int32>
+    let rowLosses: UnsafeMutablePointer<Double>
+    let writesGradient: Bool
+    let gradientScale: Float
+}
+
+private let crossEntropyRows: Parallel.RangeFunction = { context, start, end in
+    let job = context.assumingMemoryBound(to: CrossEntropyJob.self).pointee
+    let columns = job.columns
+    let vectorEnd = columns & ~7
+    let tail = columns &- vectorEnd
+    for row in start..<end {
+        let x = job.logits + row &* columns
+        // Maximum.
+        var maxVector = Vector8(repeating: -.infinity)
+        var j = 0
+        while j < vectorEnd { maxVector = pointwiseMax(maxVector, load8(x + j)); j &+= 8 }
+        var maximum = maxVector.max()
+        for t in 0..<tail { maximum = max(maximum, x[vectorEnd &+ t]) }
+        let shift = Vector8(repeating: maximum)
+        let target = Int(job.targets[row])
+        // Read before the backward overwrites the row with e^{x − max}.
+        let targetShifted = Double(x[target] - maximum)
+        // Σ e^{x − max}, lanes combined in Double. The backward keeps e^{x − max} in place.
+        var sumVector = Vector8()
+        j = 0
+        while j < vectorEnd {
+            let e = FastMath.exp(load8(x + j) - shift)
+            if job.writesGradient { store8(e, x + j) }
+            sumVector = sumVector + e
+            j &+= 8
+        }
+        var tailSum: Float = 0
+        if tail > 0 {
+            var e = FastMath.exp(loadPartial8(x + vectorEnd, tail) - shift)
+            for lane in tail..<8 { e[lane] = 0 }
+            if job.writesGradient { storePartial8(e, x + vectorEnd, tail) }
+            tailSum = e.sum()
+        }
+        var sum = 0.0
+        for lane in 0..<8 { sum += Double(sumVector[lane]) }
+        sum += Double(tailSum)
+        job.rowLosses[row] = log(sum) - targetShifted
+        if job.writesGradient {
+            let factor = Vector8(repeating: Float(Double(job.gradientScale) / sum))
+            j = 0
+            while j < vectorEnd { store8(load8(x + j) * factor, x + j); j &+= 8 }
+            if tail > 0 { storePartial8(loadPartial8(x + vectorEnd, tail) * factor, x + vectorEnd, tail) }
+            x[target] = x[target] - job.gradientScale
         }
     }
 }

@@ -4,7 +4,10 @@
 //   nt: C[m,n] (+)= A[m,k] · B[n,k]ᵀ      (B stored n×k)
 //   tn: C[m,n] (+)= A[k,m]ᵀ · B[k,n]      (A stored k×m)
 //
-// Optional bias[n] is added to every row. This version is the plain reference loop.
+// Optional bias[n] is added to every row. `multiply` is the fast path (MatMul+Driver.swift,
+// MatMul+MicroKernel.swift); `reference` is the plain triple loop it is tested against.
+// Deliberately not handled: strided views, C aliasing A or B (a precondition failure), other
+// element types.
 
 /// Which operands are stored transposed.
 public enum MatMulForm: String, Sendable, CaseIterable {
@@ -16,28 +19,60 @@ public enum MatMul {
     ///
     /// Shapes: `c` is m×n; for `.nn` `a` is m×k and `b` k×n; for `.nt` `b` is n×k; for `.tn`
     /// `a` is k×m. `bias`, if given, has n elements. Mismatched shapes are a precondition
-    /// failure naming all shapes.
+    /// failure naming all shapes. `c` must not overlap `a` or `b`.
+    ///
+    /// Deterministic: the result depends only on the operands and the shape, never on
+    /// `Parallel.threadCount` or timing. `path` forces the direct or packed path (for tests and
+    /// benchmarks; both give the same bits).
     public static func multiply(_ c: Matrix, _ a: Matrix, _ b: Matrix, form: MatMulForm = .nn,
-                                accumulate: Bool = false, bias: Matrix? = nil) {
-        let (m, n, k) = checkShapes(c, a, b, form: form, bias: bias)
-        reference(c, a, b, form: form, accumulate: accumulate, bias: bias, m: m, n: n, k: k)
+                                accumulate: Bool = false, bias: Matrix? = nil, path: MatMulPath = .automatic) {
+        if let message = shapeError(c, a, b, form: form, bias: bias) { preconditionFailure(message) }
+        let k = form == .tn ? a.rows : a.columns
+        a.withUnsafeMutablePointer { aPointer in
+            b.withUnsafeMutablePointer { bPointer in
+                c.withUnsafeMutablePointer { cPointer in
+                    var plan = GemmPlan(m: c.rows, n: c.columns, k: k, form: form,
+                                        a: UnsafePointer(aPointer), lda: a.columns,
+                                        b: UnsafePointer(bPointer), ldb: b.columns,
+                                        c: cPointer, ldc: c.columns,
+                                        bias: bias.map { bias in bias.withUnsafeMutablePointer { UnsafePointer($0) } },
+                                        accumulate: accumulate)
+                    run(&plan, path: path)
+                }
+            }
+        }
     }
 
-    /// Validates shapes and returns (m, n, k).
+    /// Validates shapes and returns (m, n, k). Traps, with all shapes in the message, when they
+    /// do not agree.
     @discardableResult
     static func checkShapes(_ c: Matrix, _ a: Matrix, _ b: Matrix, form: MatMulForm, bias: Matrix?) -> (Int, Int, Int) {
+        if let message = shapeError(c, a, b, form: form, bias: bias) { preconditionFailure(message) }
+        return (c.rows, c.columns, form == .tn ? a.rows : a.columns)
+    }
+
+    /// Why these operands cannot be multiplied, or nil when they can.
+    static func shapeError(_ c: Matrix, _ a: Matrix, _ b: Matrix, form: MatMulForm, bias: Matrix?) -> String? {
         let m = c.rows, n = c.columns
-        let (aRows, aColumns) = (a.rows, a.columns)
         let k: Int
-        let ok: Bool
+        let agrees: Bool
         switch form {
-        case .nn: k = aColumns; ok = aRows == m && b.rows == k && b.columns == n
-        case .nt: k = aColumns; ok = aRows == m && b.columns == k && b.rows == n
-        case .tn: k = aRows; ok = aColumns == m && b.rows == k && b.columns == n
+        case .nn: k = a.columns; agrees = a.rows == m && b.rows == k && b.columns == n
+        case .nt: k = a.columns; agrees = a.rows == m && b.columns == k && b.rows == n
+        case .tn: k = a.rows; agrees = a.columns == m && b.rows == k && b.columns == n
         }
-        precondition(ok, "MatMul.\(form): shapes do not agree: c \(c.shapeDescription), a \(a.shapeDescription), b \(b.shapeDescription)")
-        if let bias { precondition(bias.count == n, "MatMul.\(form): bias has \(bias.count) elements, c has \(n) columns") }
-        return (m, n, k)
+        let shapes = "c \(c.shapeDescription), a \(a.shapeDescription), b \(b.shapeDescription)"
+        if !agrees { return "MatMul.\(form): shapes do not agree: \(shapes)" }
+        if let bias, bias.count != n {
+            return "MatMul.\(form): bias has \(bias.count) elements, c has \(n) columns (\(shapes))"
+        }
+        if overlaps(c, a) || overlaps(c, b) { return "MatMul.\(form): c overlaps an operand (\(shapes))" }
+        return nil
+    }
+
+    static func overlaps(_ x: Matrix, _ y: Matrix) -> Bool {
+        x.buffer === y.buffer && x.count > 0 && y.count > 0
+            && x.offset < y.offset + y.count && y.offset < x.offset + x.count
     }
 
     /// The plain triple loop, accumulating in Float in k order. The oracle for the fast path.

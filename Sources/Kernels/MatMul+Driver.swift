@@ -1,0 +1,384 @@
+// The GEMM driver: k-blocking, packing, the loop nest around the micro-kernels, and the split of
+// the output between threads.
+//
+// Two paths, chosen from the shape alone:
+//   packed  BLIS-style. B is packed once per call into k-major micro-panels ([kc][16], the last
+//           one [kc][8] when N mod 16 ≤ 8), shared by all threads; each thread packs its own
+//           mc×kc blocks of A into [kc][6] micro-panels. Loops: column chunk, k-block, row block,
+//           column panel, row panel.
+//   direct  For small products, where packing costs more than it saves: A is read in place, B
+//           too for `.nn`/`.tn` (only the narrow last panel is copied, so that no load runs past
+//           the matrix); `.nt` packs B (it must be transposed anyway).
+// Both paths give bitwise identical results (see MatMul+MicroKernel.swift).
+//
+// Threads split the output into row ranges (multiples of 6) or column ranges (multiples of 16);
+// since every element's arithmetic is independent of who computes it, the split only has to
+// balance the work.
+
+/// Blocking constants. `maximumKBlock` fixes where k is cut into blocks, so it fixes the bits:
+/// change it and every product with k > maximumKBlock rounds differently.
+enum GemmBlocking {
+    /// k is cut into ⌈k / 384⌉ blocks of (nearly) equal size.
+    static let maximumKBlock = 384
+    /// Rows of A packed at once (a multiple of 6): mc × kc floats stay in L2.
+    static let rowBlock = 96
+    /// Column panels (of 16) per pass over a packed A block: kc × 16·columnPanelsPerChunk floats of
+    /// packed B stay in L2.
+    static let columnPanelsPerChunk = 64
+    /// Below this many multiply-adds (m·n·k) a product takes the direct path.
+    static let directPathMaximum = 1 << 18
+    /// Below this many multiply-adds a product runs on the calling thread only.
+    static let parallelMinimum = 1 << 21
+}
+
+/// Which GEMM path to take. `.automatic` chooses from the shape; the others exist for tests and
+/// benchmarks (all give the same bits).
+public enum MatMulPath: String, Sendable, CaseIterable {
+    case automatic, direct, packed
+}
+
+/// Everything one product needs; passed to the tasks by pointer.
+struct GemmPlan {
+    var m: Int, n: Int, k: Int
+    var form: MatMulForm
+    var a: UnsafePointer<Float>, lda: Int
+    var b: UnsafePointer<Float>, ldb: Int
+    var c: UnsafeMutablePointer<Float>, ldc: Int
+    var bias: UnsafePointer<Float>?
+    var accumulate: Bool
+    var packsA: Bool
+    /// The whole of B, packed; nil when B is read in place.
+    var packedB: UnsafeMutablePointer<Float>?
+    var kBlockCount: Int
+    /// Column panels: all 16 wide except perhaps the last, 8 or 16 wide.
+    var panelCount: Int
+    var lastPanelWidth: Int
+    var paddedN: Int
+    /// The split between threads: `partCount` row ranges or column-panel ranges.
+    var splitsRows: Bool
+    var partCount: Int
+    /// Column-panel ranges that pack B in parallel.
+    var packPartCount: Int
+
+    init(m: Int, n: Int, k: Int, form: MatMulForm,
+         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool) {
+        self.m = m; self.n = n; self.k = k; self.form = form
+        self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
+        self.bias = bias; self.accumulate = accumulate
+        packsA = false
+        packedB = nil
+        kBlockCount = max(1, (k + GemmBlocking.maximumKBlock - 1) / GemmBlocking.maximumKBlock)
+        let fullPanels = n / 16, remainder = n % 16
+        panelCount = fullPanels + (remainder > 0 ? 1 : 0)
+        lastPanelWidth = remainder == 0 ? 16 : (remainder <= 8 ? 8 : 16)
+        paddedN = fullPanels * 16 + (remainder == 0 ? 0 : lastPanelWidth)
+        splitsRows = true
+        partCount = 1
+        packPartCount = 1
+    }
+
+    /// Start and size of k-block `index`: the first k mod blockCount blocks are one longer.
+    @inline(__always)
+    func kBlock(_ index: Int) -> (start: Int, size: Int) {
+        let base = k / kBlockCount, extra = k % kBlockCount
+        return (index &* base &+ min(index, extra), base &+ (index < extra ? 1 : 0))
+    }
+
+    @inline(__always)
+    func panelWidth(_ panel: Int) -> Int { panel == panelCount &- 1 ? lastPanelWidth : 16 }
+
+    /// Where panel `panel` of k-block starting at `kStart` (size `kSize`) lives in packed B.
+    @inline(__always)
+    func packedPanelOffset(kStart: Int, kSize: Int, panel: Int) -> Int {
+        kStart &* paddedN &+ kSize &* 16 &* panel
+    }
+}
+
+extension MatMul {
+    /// Runs a checked product. Chooses the path and the thread split from the shape.
+    static func run(_ plan: inout GemmPlan, path: MatMulPath) {
+        let (m, n, k) = (plan.m, plan.n, plan.k)
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            fillWithoutProducts(plan)
+            return
+        }
+        let work = m &* n &* k
+        let direct: Bool
+        switch path {
+        case .automatic: direct = work <= GemmBlocking.directPathMaximum
+        case .direct: direct = true
+        case .packed: direct = false
+        }
+        plan.packsA = !direct
+        let workspace = Workspace.current
+        let threads = work >= GemmBlocking.parallelMinimum ? Parallel.threadCount : 1
+        if !direct || plan.form == .nt {
+            plan.packedB = workspace.packedB.reserve(plan.k &* plan.paddedN)
+        }
+        chooseSplit(&plan, threads: threads)
+        plan.packPartCount = min(threads, plan.panelCount)
+        withUnsafeMutablePointer(to: &plan) { pointer in
+            let context = UnsafeMutableRawPointer(pointer)
+            if pointer.pointee.packedB != nil {
+                Parallel.run(taskCount: pointer.pointee.packPartCount, context: context, packBTask)
+            }
+            Parallel.run(taskCount: pointer.pointee.partCount, context: context, computeTask)
+        }
+    }
+
+    /// k = 0: C = bias (or C += bias), or zeros.
+    private static func fillWithoutProducts(_ plan: GemmPlan) {
+        for i in 0..<plan.m {
+            let row = plan.c + i &* plan.ldc
+            for j in 0..<plan.n {
+                let t: Float = plan.bias.map { 0 + $0[j] } ?? 0
+                row[j] = plan.accumulate ? row[j] + t : t
+            }
+        }
+    }
+
+    /// Splits the output into `threads` parts of equal work: row ranges when there are enough row
+    /// panels (packing A is then never duplicated), column ranges otherwise.
+    private static func chooseSplit(_ plan: inout GemmPlan, threads: Int) {
+        let rowPanels = (plan.m + 5) / 6
+        if threads <= 1 {
+            plan.partCount = 1
+            plan.splitsRows = true
+        } else if rowPanels >= 4 * threads || rowPanels >= plan.panelCount {
+            plan.splitsRows = true
+            plan.partCount = min(threads, rowPanels)
+        } else {
+            plan.splitsRows = false
+            plan.partCount = min(threads, plan.panelCount)
+        }
+    }
+}
+
+/// Part `index` of `count` of `total` units, as a half-open range; parts differ by at most one.
+@inline(__always)
+func balancedRange(_ index: Int, of count: Int, total: Int) -> Range<Int> {
+    let base = total / count, extra = total % count
+    let start = index &* base &+ min(index, extra)
+    return start..<(start &+ base &+ (index < extra ? 1 : 0))
+}
+
+/// Packs the column panels of one part of the threads' split of B, for every k-block.
+private let packBTask: Parallel.TaskFunction = { context, task in
+    let plan = context.assumingMemoryBound(to: GemmPlan.self).pointee
+    packBPanels(plan, panels: balancedRange(task, of: plan.packPartCount, total: plan.panelCount))
+}
+
+private let computeTask: Parallel.TaskFunction = { context, task in
+    let plan = context.assumingMemoryBound(to: GemmPlan.self).pointee
+    if plan.splitsRows {
+        let panels = balancedRange(task, of: plan.partCount, total: (plan.m + 5) / 6)
+        computeRectangle(plan, rows: (panels.lowerBound * 6)..<min(plan.m, panels.upperBound * 6),
+                         panels: 0..<plan.panelCount)
+    } else {
+        computeRectangle(plan, rows: 0..<plan.m, panels: balancedRange(task, of: plan.partCount, total: plan.panelCount))
+    }
+}
+
+func packBPanels(_ plan: GemmPlan, panels: Range<Int>) {
+    guard let packed = plan.packedB else { return }
+    for block in 0..<plan.kBlockCount {
+        let (kStart, kSize) = plan.kBlock(block)
+        for panel in panels {
+            let destination = packed + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel)
+            packBPanel(plan, kStart: kStart, kSize: kSize, panel: panel, into: destination)
+        }
+    }
+}
+
+/// Packs B(kStart..<kStart+kSize, panel columns) as [kSize][width], zero-padding missing columns.
+@inline(__always)
+func packBPanel(_ plan: GemmPlan, kStart: Int, kSize: Int, panel: Int, into destination: UnsafeMutablePointer<Float>) {
+    let width = plan.panelWidth(panel)
+    let column = panel &* 16
+    let columns = min(width, plan.n &- column)
+    let ldb = plan.ldb
+    if plan.form == .nt {
+        // B is stored n×k: column c of the panel is a contiguous row of B.
+        for c in 0..<width {
+            var d = destination + c
+            if c < columns {
+                var s = plan.b + ((column &+ c) &* ldb &+ kStart)
+                for _ in 0..<kSize { d.pointee = s.pointee; d += width; s += 1 }
+            } else {
+                for _ in 0..<kSize { d.pointee = 0; d += width }
+            }
+        }
+    } else {
+        var s = plan.b + (kStart &* ldb &+ column)
+        var d = destination
+        if columns == 16 {
+            for _ in 0..<kSize {
+                store8(load8(s), d); store8(load8(s + 8), d + 8)
+                s += ldb; d += 16
+            }
+        } else {
+            for _ in 0..<kSize {
+                for c in 0..<width { d[c] = c < columns ? s[c] : 0 }
+                s += ldb; d += width
+            }
+        }
+    }
+}
+
+/// Packs rows `rowStart..<rowStart+rows` of A (all k in the block) as [panel][kSize][6].
+@inline(__always)
+func packABlock(_ plan: GemmPlan, rowStart: Int, rows: Int, kStart: Int, kSize: Int,
+                into destination: UnsafeMutablePointer<Float>) {
+    let lda = plan.lda
+    var d = destination
+    var panelRow = 0
+    while panelRow < rows {
+        let valid = min(6, rows &- panelRow)
+        let i = rowStart &+ panelRow
+        if plan.form == .tn {
+            // A is stored k×m: the six values for one p are contiguous.
+            var s = plan.a + (kStart &* lda &+ i)
+            if valid == 6 {
+                for _ in 0..<kSize {
+                    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
+                    s += lda; d += 6
+                }
+            } else {
+                for _ in 0..<kSize {
+                    for r in 0..<6 { d[r] = r < valid ? s[r] : 0 }
+                    s += lda; d += 6
+                }
+            }
+        } else {
+            let s0 = plan.a + (i &* lda &+ kStart)
+            if valid == 6 {
+                let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+                for p in 0..<kSize {
+                    d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
+                    d += 6
+                }
+            } else {
+                for p in 0..<kSize {
+                    for r in 0..<6 { d[r] = r < valid ? s0[r &* lda &+ p] : 0 }
+                    d += 6
+                }
+            }
+        }
+        panelRow &+= 6
+    }
+}
+
+/// Computes C(rows, columns of `panels`) over all k-blocks, on the calling thread.
+func computeRectangle(_ plan: GemmPlan, rows: Range<Int>, panels: Range<Int>) {
+    if rows.isEmpty || panels.isEmpty { return }
+    let workspace = Workspace.current
+    let rowBlock = plan.packsA ? GemmBlocking.rowBlock : rows.count
+    let maxK = plan.kBlock(0).size
+    let packedA = plan.packsA ? workspace.packedA.reserve(GemmBlocking.rowBlock &* maxK) : nil
+    // The direct path copies the narrow last panel of an in-place B, so that no load runs past B.
+    let lastPanel = plan.panelCount &- 1
+    let copiesLastPanel = plan.packedB == nil && panels.contains(lastPanel) && plan.n % 16 != 0
+    let bTail = copiesLastPanel ? workspace.bTail.reserve(maxK &* 16) : nil
+    let chunk = GemmBlocking.columnPanelsPerChunk
+
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 6 * 16) { edgeTileBuffer in
+        let edgeTile = edgeTileBuffer.baseAddress!
+        var chunkStart = panels.lowerBound
+        while chunkStart < panels.upperBound {
+            let chunkEnd = min(chunkStart &+ chunk, panels.upperBound)
+            for block in 0..<plan.kBlockCount {
+                let (kStart, kSize) = plan.kBlock(block)
+                let isFirstBlock = block == 0
+                if let bTail, chunkEnd > lastPanel {
+                    packBPanel(plan, kStart: kStart, kSize: kSize, panel: lastPanel, into: bTail)
+                }
+                var rowStart = rows.lowerBound
+                while rowStart < rows.upperBound {
+                    let blockRows = min(rowBlock, rows.upperBound &- rowStart)
+                    if let packedA {
+                        packABlock(plan, rowStart: rowStart, rows: blockRows, kStart: kStart, kSize: kSize, into: packedA)
+                    }
+                    for panel in chunkStart..<chunkEnd {
+                        let width = plan.panelWidth(panel)
+                        let column = panel &* 16
+                        let columns = min(width, plan.n &- column)
+                        let bPanel: UnsafePointer<Float>
+                        let bStep: Int
+                        if let packedB = plan.packedB {
+                            bPanel = UnsafePointer(packedB + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel))
+                            bStep = width
+                        } else if panel == lastPanel, let bTail {
+                            bPanel = UnsafePointer(bTail)
+                            bStep = width
+                        } else {
+                            bPanel = plan.b + (kStart &* plan.ldb &+ column)
+                            bStep = plan.ldb
+                        }
+                        let store = TileStore(addsToC: !isFirstBlock || plan.accumulate,
+                                              bias: isFirstBlock ? plan.bias.map { $0 + column } : nil)
+                        var panelRow = 0
+                        while panelRow < blockRows {
+                            let tileRows = min(6, blockRows &- panelRow)
+                            let i = rowStart &+ panelRow
+                            let isFull = tileRows == 6 && columns == width
+                            let target = isFull ? plan.c + (i &* plan.ldc &+ column) : edgeTile
+                            let targetStride = isFull ? plan.ldc : width
+                            let targetStore = isFull ? store : TileStore(addsToC: false, bias: nil)
+                            if let packedA {
+                                let aPanel = UnsafePointer(packedA + panelRow &* kSize)
+                                if width == 16 {
+                                    kernelPacked16(kSize, aPanel, bPanel, target, targetStride, targetStore)
+                                } else {
+                                    kernelGeneral8(kSize, aPanel, 6, .packed, bPanel, bStep, target, targetStride, targetStore)
+                                }
+                            } else {
+                                let aPanel: UnsafePointer<Float>
+                                let aStep: Int
+                                let offsets: RowOffsets
+                                if plan.form == .tn {
+                                    aPanel = plan.a + (kStart &* plan.lda &+ i)
+                                    aStep = plan.lda
+                                    offsets = RowOffsets(rows: tileRows, scale: 1)
+                                } else {
+                                    aPanel = plan.a + (i &* plan.lda &+ kStart)
+                                    aStep = 1
+                                    offsets = RowOffsets(rows: tileRows, scale: plan.lda)
+                                }
+                                if width == 16 {
+                                    kernelGeneral16(kSize, aPanel, aStep, offsets, bPanel, bStep, target, targetStride, targetStore)
+                                } else {
+                                    kernelGeneral8(kSize, aPanel, aStep, offsets, bPanel, bStep, target, targetStride, targetStore)
+                                }
+                            }
+                            if !isFull {
+                                storeEdgeTile(edgeTile, width: width, rows: tileRows, columns: columns,
+                                              c: plan.c + (i &* plan.ldc &+ column), ldc: plan.ldc, store: store)
+                            }
+                            panelRow &+= 6
+                        }
+                    }
+                    rowStart &+= blockRows
+                }
+            }
+            chunkStart = chunkEnd
+        }
+    }
+}
+
+/// Writes the valid part of an edge tile with the same arithmetic as `storeTile8`.
+@inline(__always)
+func storeEdgeTile(_ tile: UnsafePointer<Float>, width: Int, rows: Int, columns: Int,
+                   c: UnsafeMutablePointer<Float>, ldc: Int, store: TileStore) {
+    for r in 0..<rows {
+        let source = tile + r &* width
+        let row = c + r &* ldc
+        for j in 0..<columns {
+            var t = source[j]
+            if let bias = store.bias { t = t + bias[j] }
+            if store.addsToC { t = row[j] + t }
+            row[j] = t
+        }
+    }
+}

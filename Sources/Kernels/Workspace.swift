@@ -1,0 +1,82 @@
+// Per-thread scratch memory for kernels: GEMM packing panels and small partial-sum arrays.
+//
+// Each thread (the caller and every pool worker) owns one `Workspace`, created on its first
+// kernel call and kept until the thread exits. Buffers only grow, so after the first training
+// step has seen every shape no kernel allocates. Contents never carry over between calls: every
+// kernel writes what it later reads, zero padding included.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A grow-only, 64-byte-aligned scratch array.
+struct ScratchBuffer<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>?
+    private(set) var capacity = 0
+
+    /// At least `count` elements of uninitialised-but-trivial storage; reallocates (discarding the
+    /// contents) only when `count` exceeds the capacity.
+    @inline(__always)
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count <= capacity, let pointer { return pointer }
+        return grow(count)
+    }
+
+    @inline(never)
+    private mutating func grow(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if let pointer { UnsafeMutableRawPointer(pointer).deallocate() }
+        // Round up so that a run of slowly growing shapes does not reallocate every call.
+        let newCapacity = max(count, capacity + capacity / 2, 1024)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: newCapacity * MemoryLayout<Element>.stride, alignment: 64)
+        let typed = raw.bindMemory(to: Element.self, capacity: newCapacity)
+        pointer = typed
+        capacity = newCapacity
+        return typed
+    }
+
+    func release() {
+        if let pointer { UnsafeMutableRawPointer(pointer).deallocate() }
+    }
+}
+
+final class Workspace {
+    /// GEMM: one packed block of A (mc × kc), the B tail panel of the unpacked path.
+    var packedA = ScratchBuffer<Float>()
+    var bTail = ScratchBuffer<Float>()
+    /// GEMM: the whole packed B, shared with the workers while this thread runs a product.
+    var packedB = ScratchBuffer<Float>()
+    /// Reductions: per-row or per-chunk partial sums, combined in index order.
+    var doubles = ScratchBuffer<Double>()
+
+    deinit {
+        packedA.release()
+        bTail.release()
+        packedB.release()
+        doubles.release()
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<Workspace>.fromOpaque(raw).release() }
+        }
+        precondition(status == 0, "Workspace: pthread_key_create failed with \(status)")
+        return key
+    }()
+
+    /// This thread's workspace.
+    @inline(__always)
+    static var current: Workspace {
+        if let raw = pthread_getspecific(key) { return Unmanaged<Workspace>.fromOpaque(raw).takeUnretainedValue() }
+        return makeCurrent()
+    }
+
+    @inline(never)
+    private static func makeCurrent() -> Workspace {
+        let workspace = Workspace()
+        pthread_setspecific(key, Unmanaged.passRetained(workspace).toOpaque())
+        return workspace
+    }
+}
