@@ -57,6 +57,15 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// The prompt seeds the context: after "ab" greedy decoding continues with "c", not "abc".
+    func testPromptSeedsTheContext() throws {
+        let (model, tokenizer) = try fixture()
+        var options = SamplingOptions()
+        options.temperature = 0
+        let sample = try Sampler.generate(model: model, tokenizer: tokenizer, prompt: "ab", options: options)[0]
+        XCTAssertEqual(tokenizer.decode(sample.tokens), "c")
+    }
+
     func testMaxTokensBoundsGeneration() throws {
         let (model, tokenizer) = try fixture()
         var options = SamplingOptions()
@@ -78,15 +87,5 @@ final class SamplerTests: XCTestCase {
         options = SamplingOptions()
         options.temperature = -1
         XCTAssertThrowsError(try Sampler.generate(model: model, tokenizer: tokenizer, prompt: "", options: options))
-    }
-
-    func testContextsMatchTheLoadersWindows() {
-        // History [B a b c], context 5 → [B B a b c]; after a boundary the window restarts.
-        var contexts = [Int32](repeating: -1, count: 5)
-        Sampler.fillContext(&contexts, row: 0, history: [0, 1, 2, 3], contextLength: 5, boundary: 0)
-        XCTAssertEqual(contexts, [0, 0, 1, 2, 3])
-        XCTAssertEqual(contexts, ContextWindow.context(in: [0, 1, 2, 3, 9], position: 4, contextLength: 5, boundaryToken: 0))
-        Sampler.fillContext(&contexts, row: 0, history: [2, 3, 0, 1], contextLength: 5, boundary: 0)
-        XCTAssertEqual(contexts, [0, 0, 0, 0, 1])
     }
 }

@@ -90,6 +90,12 @@ final class TrainingConfigTests: XCTestCase {
         }
     }
 
+    func testTheReadmeDocumentsEveryKey() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardized
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        for key in ConfigSchema.keys { XCTAssert(text.contains("| `\(key.path)` |"), "README lacks a row for \(key.path)") }
+    }
+
     func testEveryShippedConfigParses() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs").standardized
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
