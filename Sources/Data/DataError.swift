@@ -28,6 +28,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     // Tokenizers.
     /// A scalar that the tokenizer's vocabulary lacks, at `offset` (in Unicode scalars) of the text.
     case unknownCharacter(Unicode.Scalar, offset: Int)
+    /// A scalar of a text file that the tokenizer's vocabulary lacks: in document `document`
+    /// (1-based) at scalar `offset` (0-based) of that document.
+    case unknownCharacterInFile(path: String, document: Int, offset: Int, scalar: Unicode.Scalar)
     /// A tokenizer file that is not valid JSON, or of an unknown format, version or type.
     case badTokenizerFile(path: String, reason: String)
 
@@ -116,6 +119,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case .tokenOutOfRange(let path, let index, let token, let vocabularySize):
             return "\(path): token \(token) at index \(index) is outside the vocabulary (size \(vocabularySize)). "
                 + "Re-run `descent prepare`."
+        case .unknownCharacterInFile(let path, let document, let offset, let scalar):
+            return "\(path): document \(document), character \(offset): \"\(scalar.escaped(asASCII: false))\" "
+                + "(\(Self.codePoint(scalar))) is not in the run's vocabulary. Evaluate text written with the training corpus's characters."
         case .emptySplit(let dataset, let split):
             let hint = split == .val
                 ? "Prepare it with --val-fraction above 0, or evaluate on the train split."

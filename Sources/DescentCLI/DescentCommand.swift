@@ -20,7 +20,7 @@ public struct DescentCommand: ParsableCommand {
             `descent help VERB` explains every option of a verb.
             """,
         version: "0.1.0",
-        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, RunsCommand.self]
+        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self]
     )
 
     public init() {}

@@ -45,6 +45,16 @@ final class CLIWorkflowTests: CLITestCase {
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertEqual(first.stdout, second.stdout)
         XCTAssertEqual(first.stdout.split(separator: "\n").count, 5)
+        // eval: every example of the text, as JSON for scripts.
+        let evaluation = try descent("eval", "straight", "--db", "db.sqlite", "--text", "names.txt", "--json")
+        XCTAssertEqual(evaluation.status, 0, evaluation.stderr)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as? [String: Any])
+        for key in ["loss", "perplexity", "bitsPerCharacter", "tokens", "characters", "documents"] {
+            XCTAssertNotNil(report[key], "eval --json lacks \(key)")
+        }
+        XCTAssertEqual(report["documents"] as? Int, 400)
+        assertUserError(try descent("eval", "straight", "--db", "db.sqlite", "--text", "missing.txt"), contains: "missing.txt: not found")
+
         let table = try descent("runs", "--db", "db.sqlite")
         XCTAssert(table.stdout.contains("straight") && table.stdout.contains("completed"), table.stdout)
     }
@@ -77,7 +87,7 @@ final class CLIWorkflowTests: CLITestCase {
 
     func testHelpExplainsEveryVerbAndConfigKey() throws {
         let root = try descent("--help")
-        for verb in ["prepare", "train", "sample", "runs"] { XCTAssert(root.stdout.contains(verb), root.stdout) }
+        for verb in ["prepare", "train", "sample", "eval", "runs"] { XCTAssert(root.stdout.contains(verb), root.stdout) }
         let train = try descent("train", "--help")
         XCTAssertEqual(train.status, 0)
         for key in ["training.maxSteps", "optimizer.learningRate", "schedule.warmupSteps", "--stop-at", "--resume", "--db"] {
