@@ -82,7 +82,9 @@ public enum Sampler {
         for _ in 0..<options.maxTokens {
             if finished.allSatisfy({ $0 }) { break }
             for sample in 0..<count {
-                fillContext(&contexts, row: sample, history: histories[sample], contextLength: contextLength, boundary: boundary)
+                // The same windows the loader builds for training: cut at the last boundary, left-padded.
+                ContextWindow.fill(&contexts, at: sample * contextLength, stream: histories[sample],
+                                   position: histories[sample].count, contextLength: contextLength, boundaryToken: boundary)
             }
             let logits = model.logits(contexts: contexts, count: count)
             for sample in 0..<count where !finished[sample] {
@@ -97,22 +99,6 @@ public enum Sampler {
             }
         }
         return (0..<count).map { GeneratedSample(tokens: generated[$0], reachedBoundary: finished[$0]) }
-    }
-
-    /// The last `contextLength` tokens of `history`, cut at its last boundary and left-padded with
-    /// the boundary token: the same windows the loader builds for training.
-    static func fillContext(_ contexts: inout [Int32], row: Int, history: [Int32], contextLength: Int, boundary: Int32) {
-        let base = row * contextLength
-        var source = history.count - 1
-        for slot in stride(from: contextLength - 1, through: 0, by: -1) {
-            if source >= 0 {
-                let token = history[source]
-                contexts[base + slot] = token
-                source = token == boundary ? -1 : source - 1
-            } else {
-                contexts[base + slot] = boundary
-            }
-        }
     }
 
     /// Picks the next token of one row of logits.
