@@ -1,0 +1,175 @@
+// `descent-bench train`: training throughput of a whole step — batch sampling, forward,
+// backward, gradient norm, optimizer update — with no I/O, in next-token predictions per second.
+//
+// Batches are random windows of a seeded random token stream (2,000,000 ids, as the PyTorch
+// reference's config C), sampled on the fly like the reference's `X = data[i:i+T], Y = data[i+T]`.
+// The optimizer is SGD with momentum 0.9 at a fixed learning rate 0.05, dense over all
+// parameters, as in ../shared/bench/torch_lm_bench.py. Timing: warm-up steps, then `--segments`
+// segments of at least `--segment-seconds` each; the median segment is reported.
+
+import ArgumentParser
+import Core
+import Foundation
+import Kernels
+import Models
+import Optimizers
+
+struct TrainBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time whole training steps (examples per second and GFLOP/s) for a model shape.",
+        discussion: """
+            Presets match ../shared/bench/README.md: --config A (V 27, T 3, d 10, H 200, B 32),
+            B (V 65, T 16, d 64, H 512, B 256), C (V 4096, T 8, d 64, H 512, B 256); explicit
+            options override a preset. GFLOP/s counts the six matrix products of a step,
+            6·(T·d·H + H·V) flop per example, as the reference does.
+            """)
+
+    @Option(help: "Preset shape: A, B or C.")
+    var config: String?
+
+    @Option(help: "bigram or mlp.")
+    var model = "mlp"
+
+    @Option(help: "Vocabulary size V.")
+    var vocab: Int?
+
+    @Option(help: "Context length T (MLP).")
+    var context: Int?
+
+    @Option(help: "Embedding width d (MLP).")
+    var embedding: Int?
+
+    @Option(help: "Hidden width H (MLP).")
+    var hidden: Int?
+
+    @Option(help: "Hidden layers (MLP).")
+    var layers = 1
+
+    @Option(help: "Batch size B.")
+    var batch: Int?
+
+    @Option(help: "Kernel threads.")
+    var threads = 2
+
+    @Option(help: "Timed segments; the median is reported.")
+    var segments = 5
+
+    @Option(help: "Minimum seconds per segment.")
+    var segmentSeconds = 1.0
+
+    @Option(help: "Warm-up seconds before timing.")
+    var warmupSeconds = 1.0
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    struct Shape { var vocab, context, embedding, hidden, batch: Int }
+
+    static let presets: [String: Shape] = [
+        "A": Shape(vocab: 27, context: 3, embedding: 10, hidden: 200, batch: 32),
+        "B": Shape(vocab: 65, context: 16, embedding: 64, hidden: 512, batch: 256),
+        "C": Shape(vocab: 4096, context: 8, embedding: 64, hidden: 512, batch: 256),
+    ]
+
+    var shape: Shape {
+        var shape = config.flatMap { Self.presets[$0] } ?? Shape(vocab: 65, context: 16, embedding: 64, hidden: 512, batch: 256)
+        if let vocab { shape.vocab = vocab }
+        if let context { shape.context = context }
+        if let embedding { shape.embedding = embedding }
+        if let hidden { shape.hidden = hidden }
+        if let batch { shape.batch = batch }
+        return shape
+    }
+
+    func validate() throws {
+        if let config, Self.presets[config] == nil { throw ValidationError("--config must be A, B or C, got '\(config)'") }
+        guard let type = ModelType(rawValue: model) else { throw ValidationError("--model must be bigram or mlp, got '\(model)'") }
+        let s = shape
+        if s.vocab < 2 || s.batch < 1 || (type == .mlp && (s.context < 1 || s.embedding < 1 || s.hidden < 1 || layers < 1)) {
+            throw ValidationError("sizes must be positive (vocab ≥ 2)")
+        }
+        if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
+        if segments < 1 { throw ValidationError("--segments must be at least 1") }
+    }
+
+    struct Report: Encodable {
+        let model: String
+        let vocab, context, embedding, hidden, layers, batch, threads: Int
+        let parameters: Int
+        let examplesPerSecond: Double
+        let examplesPerSecondMin: Double
+        let examplesPerSecondMax: Double
+        let millisecondsPerStep: Double
+        let flopPerExample: Double
+        let gflops: Double
+        let segments: [Double]
+    }
+
+    func run() throws {
+        Parallel.threadCount = threads
+        let type = ModelType(rawValue: model) ?? .mlp
+        let s = shape
+        let architecture = ModelArchitecture(type: type, vocabularySize: s.vocab, contextLength: s.context,
+                                             embeddingSize: s.embedding, hiddenSize: s.hidden, hiddenLayers: layers)
+        let network = ModelFactory.make(architecture)
+        network.initializeParameters(seed: 1)
+        network.reserve(batchSize: s.batch)
+        var settings = OptimizerSettings()
+        settings.kind = .sgd
+        settings.momentum = 0.9
+        settings.learningRate = 0.05
+        let optimizer = Optimizer(settings: settings, layout: network.layout)
+
+        var generator = Xoshiro256(seed: 42)
+        let stream = (0..<2_000_000).map { _ in Int32(generator.nextInt(below: s.vocab)) }
+        let t = architecture.contextLength
+        var contexts = [Int32](repeating: 0, count: s.batch * t)
+        var targets = [Int32](repeating: 0, count: s.batch)
+        var lastLoss = 0.0
+
+        func step() {
+            // Batch sampling is part of the step, as in the reference.
+            for b in 0..<s.batch {
+                let start = generator.nextInt(below: stream.count - t)
+                for j in 0..<t { contexts[b * t + j] = stream[start + j] }
+                targets[b] = stream[start + t]
+            }
+            lastLoss = network.computeGradients(contexts: contexts, targets: targets, count: s.batch)
+            _ = Optimizer.clipGradients(network.gradients, maxNorm: 0)
+            optimizer.step(parameters: network.parameters, gradients: network.gradients, learningRate: 0.05)
+        }
+
+        func timed(seconds: Double) -> (steps: Int, seconds: Double) {
+            let start = MonotonicClock.seconds()
+            var steps = 0
+            repeat { step(); steps += 1 } while MonotonicClock.seconds() - start < seconds
+            return (steps, MonotonicClock.seconds() - start)
+        }
+
+        _ = timed(seconds: warmupSeconds)
+        var rates: [Double] = []
+        for _ in 0..<segments {
+            let (steps, seconds) = timed(seconds: segmentSeconds)
+            rates.append(Double(steps * s.batch) / seconds)
+        }
+        guard lastLoss.isFinite else { throw ValidationError("the benchmark's loss became non-finite; shapes or learning rate are off") }
+        let sorted = rates.sorted()
+        let median = sorted[sorted.count / 2]
+        let flop = Double(6 * architecture.forwardMultiplyAdds)
+        let report = Report(model: type.rawValue, vocab: s.vocab, context: t, embedding: architecture.embeddingSize,
+                            hidden: architecture.hiddenSize, layers: architecture.hiddenLayers, batch: s.batch, threads: threads,
+                            parameters: network.parameterCount, examplesPerSecond: median, examplesPerSecondMin: sorted.first ?? 0,
+                            examplesPerSecondMax: sorted.last ?? 0, millisecondsPerStep: Double(s.batch) / median * 1000,
+                            flopPerExample: flop, gflops: median * flop / 1e9, segments: rates)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(String(format: "%@ V=%d T=%d d=%d H=%d B=%d threads=%d: %.0f examples/s (min %.0f, max %.0f), %.3f ms/step, %.1f GFLOP/s",
+                         type.rawValue, s.vocab, t, architecture.embeddingSize, architecture.hiddenSize, s.batch, threads,
+                         median, report.examplesPerSecondMin, report.examplesPerSecondMax, report.millisecondsPerStep, report.gflops))
+        }
+    }
+}
