@@ -6,7 +6,7 @@
 // same pass (backward).
 //
 // Shapes (legend: B rows, N columns): input, output, dInput, dOutput (B,N); bias, dBias (N).
-// Fast paths use FastMath (≤ 1.33 ulp for tanh); `reference…` evaluates libm in Double and is the
+// Fast paths use FastMath (≤ 4.5 ulp for tanh); `reference…` evaluates libm in Double and is the
 // test oracle. tanh and ReLU backward are bitwise equal to the reference; the rest agree to
 // float rounding. Deliberately not handled: other activations, strided views.
 
@@ -21,10 +21,10 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
 
     /// output = f(input), elementwise. `output` may be `input` (in place).
     public func forward(output: Matrix, input: Matrix) {
-        if let message = Self.countError("forward", [("output", output), ("input", input)]) { preconditionFailure(message) }
+        if let message = Self.countError("forward", output, input) { preconditionFailure(message) }
         withPointers(output, input, input, input) { out, x, _, _ in
-            var job = ElementwiseJob(kind: self, pass: .forward, out: out, x: x, y: x, dy: x)
-            Parallel.forEachRange(count: output.count, grain: Self.grain, context: &job, elementwiseTask)
+            var job = ElementwiseJob(out: out, x: x, y: x, dy: x)
+            Parallel.forEachRange(count: output.count, grain: Self.grain, context: &job, tasks.forward)
         }
     }
 
@@ -32,36 +32,34 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
     public func forward(output: Matrix, input: Matrix, bias: Matrix) {
         if let message = Self.biasError("forward", output: output, input: input, bias: bias) { preconditionFailure(message) }
         withPointers(output, input, bias, bias) { out, x, b, _ in
-            var job = RowJob(kind: self, rows: output.rows, columns: output.columns, out: out, x: x, y: x, dy: x, bias: b, dBias: nil)
+            var job = RowJob(rows: output.rows, columns: output.columns, out: out, x: x, y: x, dy: x, bias: b, dBias: nil)
             Parallel.forEachRange(count: output.rows, grain: max(1, Self.grain / max(output.columns, 1)),
-                                  context: &job, biasForwardTask)
+                                  context: &job, tasks.biasForward)
         }
     }
 
     /// dInput = dOutput · f′(input), written (not accumulated). `dInput` may be `dOutput`.
     public func backward(dInput: Matrix, dOutput: Matrix, input: Matrix, output: Matrix) {
-        if let message = Self.countError("backward", [("dInput", dInput), ("dOutput", dOutput), ("input", input), ("output", output)]) {
-            preconditionFailure(message)
-        }
+        if let message = Self.countError("backward", dInput, dOutput, input, output) { preconditionFailure(message) }
         withPointers(dInput, input, output, dOutput) { dx, x, y, dy in
-            var job = ElementwiseJob(kind: self, pass: .backward, out: dx, x: x, y: y, dy: dy)
-            Parallel.forEachRange(count: dInput.count, grain: Self.grain, context: &job, elementwiseTask)
+            var job = ElementwiseJob(out: dx, x: x, y: y, dy: dy)
+            Parallel.forEachRange(count: dInput.count, grain: Self.grain, context: &job, tasks.backward)
         }
     }
 
     /// As `backward`, and also dBias += Σ_rows dInput (the bias gradient of the layer that
     /// produced `input`), in one pass. The sums are bitwise those of `Reduce.addColumnSums`.
     public func backward(dInput: Matrix, dOutput: Matrix, input: Matrix, output: Matrix, dBias: Matrix) {
-        if let message = Self.countError("backward", [("dInput", dInput), ("dOutput", dOutput), ("input", input), ("output", output)])
+        if let message = Self.countError("backward", dInput, dOutput, input, output)
             ?? Self.biasError("backward", output: dInput, input: dOutput, bias: dBias) {
             preconditionFailure(message)
         }
         withPointers(dInput, input, output, dOutput) { dx, x, y, dy in
             dBias.withUnsafeMutablePointer { db in
-                var job = RowJob(kind: self, rows: dInput.rows, columns: dInput.columns, out: dx, x: x, y: y, dy: dy, bias: nil, dBias: db)
+                var job = RowJob(rows: dInput.rows, columns: dInput.columns, out: dx, x: x, y: y, dy: dy, bias: nil, dBias: db)
                 // Each task owns a range of columns and walks all rows in order.
                 Parallel.forEachRange(count: dInput.columns, grain: max(16, Self.grain / max(dInput.rows, 1)),
-                                      context: &job, fusedBackwardColumns)
+                                      context: &job, tasks.fusedBackward)
             }
         }
     }
@@ -121,10 +119,14 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
     /// Elements per thread below which an elementwise pass stays on one thread.
     static let grain = 1 << 15
 
-    static func countError(_ pass: String, _ operands: [(String, Matrix)]) -> String? {
-        let count = operands[0].1.count
-        if operands.allSatisfy({ $0.1.count == count }) { return nil }
-        return "Activation.\(pass): element counts differ: " + operands.map { "\($0.0) \($0.1.shapeDescription)" }.joined(separator: ", ")
+    /// Why these operands cannot be used together (their element counts differ), or nil:
+    /// (output, input) for the forward, (dInput, dOutput, input, output) for the backward.
+    static func countError(_ pass: String, _ m0: Matrix, _ m1: Matrix, _ m2: Matrix? = nil, _ m3: Matrix? = nil) -> String? {
+        let count = m0.count
+        if m1.count == count && (m2?.count ?? count) == count && (m3?.count ?? count) == count { return nil }
+        let labels = pass == "forward" ? ["output", "input"] : ["dInput", "dOutput", "input", "output"]
+        let shapes = zip(labels, [m0, m1, m2, m3].compactMap { $0 }).map { "\($0.0) \($0.1.shapeDescription)" }
+        return "Activation.\(pass): element counts differ: " + shapes.joined(separator: ", ")
     }
 
     static func biasError(_ pass: String, output: Matrix, input: Matrix, bias: Matrix) -> String? {
@@ -147,11 +149,67 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
 
 // MARK: Kernels
 
-private enum Pass { case forward, backward }
+/// One nonlinearity on eight lanes. Each kind is its own type so that the loops below are
+/// specialised per kind, with no switch inside them.
+private protocol ActivationFunction {
+    static func value(_ x: Vector8) -> Vector8
+    /// dy·f′, with the same operation order as `Activation.referenceBackward` for tanh and ReLU.
+    static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8
+}
+
+private enum TanhFunction: ActivationFunction {
+    @inline(__always) static func value(_ x: Vector8) -> Vector8 { FastMath.tanh(x) }
+    @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 { dy * (1 - y * y) }
+}
+
+private enum ReLUFunction: ActivationFunction {
+    @inline(__always) static func value(_ x: Vector8) -> Vector8 { x.replacing(with: 0, where: x .< 0) }
+    @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 {
+        dy * Vector8(repeating: 0).replacing(with: 1, where: x .> 0)
+    }
+}
+
+private enum GELUFunction: ActivationFunction {
+    @inline(__always) static func value(_ x: Vector8) -> Vector8 { FastMath.gelu(x) }
+    @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 { dy * FastMath.geluDerivative(x) }
+}
+
+private struct ActivationTasks {
+    let forward: Parallel.RangeFunction
+    let backward: Parallel.RangeFunction
+    let biasForward: Parallel.RangeFunction
+    let fusedBackward: Parallel.RangeFunction
+}
+
+extension Activation {
+    fileprivate var tasks: ActivationTasks {
+        switch self {
+        case .tanh: return tanhTasks
+        case .relu: return reluTasks
+        case .gelu: return geluTasks
+        }
+    }
+}
+
+private let tanhTasks = ActivationTasks(
+    forward: { context, start, end in elementwiseForward(TanhFunction.self, context, start, end) },
+    backward: { context, start, end in elementwiseBackward(TanhFunction.self, context, start, end) },
+    biasForward: { context, start, end in biasForward(TanhFunction.self, context, start, end) },
+    fusedBackward: { context, start, end in fusedBackward(TanhFunction.self, context, start, end) })
+
+private let reluTasks = ActivationTasks(
+    forward: { context, start, end in elementwiseForward(ReLUFunction.self, context, start, end) },
+    backward: { context, start, end in elementwiseBackward(ReLUFunction.self, context, start, end) },
+    biasForward: { context, start, end in biasForward(ReLUFunction.self, context, start, end) },
+    fusedBackward: { context, start, end in fusedBackward(ReLUFunction.self, context, start, end) })
+
+private let geluTasks = ActivationTasks(
+    forward: { context, start, end in elementwiseForward(GELUFunction.self, context, start, end) },
+    backward: { context, start, end in elementwiseBackward(GELUFunction.self, context, start, end) },
+    biasForward: { context, start, end in biasForward(GELUFunction.self, context, start, end) },
+    fusedBackward: { context, start, end in fusedBackward(GELUFunction.self, context, start, end) })
 
 private struct ElementwiseJob {
-    let kind: Activation
-    let pass: Pass
     /// output (forward) or dInput (backward)
     let out: UnsafeMutablePointer<Float>
     /// input, output, dOutput
@@ -161,7 +219,6 @@ private struct ElementwiseJob {
 }
 
 private struct RowJob {
-    let kind: Activation
     let rows: Int
     let columns: Int
     let out: UnsafeMutablePointer<Float>
@@ -173,61 +230,36 @@ private struct RowJob {
 }
 
 @inline(__always)
-private func activate(_ kind: Activation, _ x: Vector8) -> Vector8 {
-    switch kind {
-    case .tanh: return FastMath.tanh(x)
-    case .relu: return x.replacing(with: 0, where: x .< 0)
-    case .gelu: return FastMath.gelu(x)
-    }
-}
-
-/// f′ times dy, with the same operation order as `Activation.referenceBackward` for tanh and ReLU.
-@inline(__always)
-private func backpropagate(_ kind: Activation, _ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 {
-    switch kind {
-    case .tanh: return dy * (1 - y * y)
-    case .relu: return dy * Vector8(repeating: 0).replacing(with: 1, where: x .> 0)
-    case .gelu: return dy * FastMath.geluDerivative(x)
-    }
-}
-
-@inline(__always)
-private func elementwise(_ job: ElementwiseJob, _ start: Int, _ end: Int) {
-    var i = start
-    switch job.pass {
-    case .forward:
-        while i &+ 8 <= end {
-            store8(activate(job.kind, load8(job.x + i)), job.out + i)
-            i &+= 8
-        }
-        if i < end {
-            let n = end &- i
-            storePartial8(activate(job.kind, loadPartial8(job.x + i, n)), job.out + i, n)
-        }
-    case .backward:
-        while i &+ 8 <= end {
-            store8(backpropagate(job.kind, load8(job.x + i), load8(job.y + i), load8(job.dy + i)), job.out + i)
-            i &+= 8
-        }
-        if i < end {
-            let n = end &- i
-            let value = backpropagate(job.kind, loadPartial8(job.x + i, n), loadPartial8(job.y + i, n), loadPartial8(job.dy + i, n))
-            storePartial8(value, job.out + i, n)
-        }
-    }
-}
-
-private let elementwiseTask: Parallel.RangeFunction = { context, start, end in
+private func elementwiseForward<F: ActivationFunction>(_: F.Type, _ context: UnsafeMutableRawPointer, _ start: Int, _ end: Int) {
     let job = context.assumingMemoryBound(to: ElementwiseJob.self).pointee
-    // One specialisation per kind keeps the switch out of the loop.
-    switch job.kind {
-    case .tanh: elementwise(ElementwiseJob(kind: .tanh, pass: job.pass, out: job.out, x: job.x, y: job.y, dy: job.dy), start, end)
-    case .relu: elementwise(ElementwiseJob(kind: .relu, pass: job.pass, out: job.out, x: job.x, y: job.y, dy: job.dy), start, end)
-    case .gelu: elementwise(ElementwiseJob(kind: .gelu, pass: job.pass, out: job.out, x: job.x, y: job.y, dy: job.dy), start, end)
+    var i = start
+    while i &+ 8 <= end {
+        store8(F.value(load8(job.x + i)), job.out + i)
+        i &+= 8
+    }
+    if i < end {
+        let n = end &- i
+        storePartial8(F.value(loadPartial8(job.x + i, n)), job.out + i, n)
     }
 }
 
-private let biasForwardTask: Parallel.RangeFunction = { context, start, end in
+@inline(__always)
+private func elementwiseBackward<F: ActivationFunction>(_: F.Type, _ context: UnsafeMutableRawPointer, _ start: Int, _ end: Int) {
+    let job = context.assumingMemoryBound(to: ElementwiseJob.self).pointee
+    var i = start
+    while i &+ 8 <= end {
+        store8(F.backward(load8(job.x + i), load8(job.y + i), load8(job.dy + i)), job.out + i)
+        i &+= 8
+    }
+    if i < end {
+        let n = end &- i
+        storePartial8(F.backward(loadPartial8(job.x + i, n), loadPartial8(job.y + i, n), loadPartial8(job.dy + i, n)), job.out + i, n)
+    }
+}
+
+/// Rows `start..<end`: out = f(x + bias).
+@inline(__always)
+private func biasForward<F: ActivationFunction>(_: F.Type, _ context: UnsafeMutableRawPointer, _ start: Int, _ end: Int) {
     let job = context.assumingMemoryBound(to: RowJob.self).pointee
     let columns = job.columns
     guard let bias = job.bias else { return }
@@ -235,19 +267,20 @@ private let biasForwardTask: Parallel.RangeFunction = { context, start, end in
         let x = job.x + row &* columns, out = job.out + row &* columns
         var j = 0
         while j &+ 8 <= columns {
-            store8(activate(job.kind, load8(x + j) + load8(bias + j)), out + j)
+            store8(F.value(load8(x + j) + load8(bias + j)), out + j)
             j &+= 8
         }
         if j < columns {
             let n = columns &- j
-            storePartial8(activate(job.kind, loadPartial8(x + j, n) + loadPartial8(bias + j, n)), out + j, n)
+            storePartial8(F.value(loadPartial8(x + j, n) + loadPartial8(bias + j, n)), out + j, n)
         }
     }
 }
 
 /// Columns `start..<end`, in strips of 64: for every row in order, dInput = dy·f′, and the running
 /// column sums of the strip (0 + row 0 + row 1 + …, as `Reduce.addColumnSums`), added to dBias.
-private let fusedBackwardColumns: Parallel.RangeFunction = { context, start, end in
+@inline(__always)
+private func fusedBackward<F: ActivationFunction>(_: F.Type, _ context: UnsafeMutableRawPointer, _ start: Int, _ end: Int) {
     let job = context.assumingMemoryBound(to: RowJob.self).pointee
     guard let dBias = job.dBias else { return }
     let columns = job.columns
@@ -264,12 +297,12 @@ private let fusedBackwardColumns: Parallel.RangeFunction = { context, start, end
                     let offset = row &* columns &+ j
                     let sum = sums + (j &- stripStart)
                     if n == 8 {
-                        let value = backpropagate(job.kind, load8(job.x + offset), load8(job.y + offset), load8(job.dy + offset))
+                        let value = F.backward(load8(job.x + offset), load8(job.y + offset), load8(job.dy + offset))
                         store8(value, job.out + offset)
                         store8(load8(sum) + value, sum)
                     } else {
-                        let value = backpropagate(job.kind, loadPartial8(job.x + offset, n), loadPartial8(job.y + offset, n),
-                                                  loadPartial8(job.dy + offset, n))
+                        let value = F.backward(loadPartial8(job.x + offset, n), loadPartial8(job.y + offset, n),
+                                               loadPartial8(job.dy + offset, n))
                         storePartial8(value, job.out + offset, n)
                         storePartial8(loadPartial8(sum, n) + value, sum, n)
                     }

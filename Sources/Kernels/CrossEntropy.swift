@@ -119,13 +119,13 @@ private let crossEntropyRows: Parallel.RangeFunction = { context, start, end in
         // Maximum.
         var maxVector = Vector8(repeating: -.infinity)
         var j = 0
-        while j < vectorEnd { maxVector = pointwiseMax(maxVector, load8(x + j)); j &+= 8 }
-        var maximum = maxVector.max()
-        for t in 0..<tail { maximum = max(maximum, x[vectorEnd &+ t]) }
-        let shift = Vector8(repeating: maximum)
+        while j < vectorEnd { maxVector = maximum(maxVector, load8(x + j)); j &+= 8 }
+        var rowMaximum = maxVector.max()
+        for t in 0..<tail { rowMaximum = max(rowMaximum, x[vectorEnd &+ t]) }
+        let shift = Vector8(repeating: rowMaximum)
         let target = Int(job.targets[row])
         // Read before the backward overwrites the row with e^{x − max}.
-        let targetShifted = Double(x[target] - maximum)
+        let targetShifted = Double(x[target] - rowMaximum)
         // Σ e^{x − max}, lanes combined in Double. The backward keeps e^{x − max} in place.
         var sumVector = Vector8()
         j = 0

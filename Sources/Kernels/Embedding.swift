@@ -51,7 +51,7 @@ public enum Embedding {
     static func shapeError(_ pass: String, output: Matrix, tokens: [Int32], table: Matrix, contextLength: Int) -> String? {
         let batch = output.rows
         let names = pass == "forward" ? ("output", "table") : ("dOutput", "dTable")
-        let shapes = "\(names.0) \(output.shapeDescription), \(tokens.count) tokens, \(names.1) \(table.shapeDescription), context \(contextLength)"
+        var shapes: String { "\(names.0) \(output.shapeDescription), \(tokens.count) tokens, \(names.1) \(table.shapeDescription), context \(contextLength)" }
         if contextLength < 1 || output.columns != contextLength * table.columns || tokens.count < batch * contextLength {
             return "Embedding.\(pass): shapes do not agree: \(shapes)"
         }

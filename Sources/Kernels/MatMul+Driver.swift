@@ -19,12 +19,12 @@
 /// change it and every product with k > maximumKBlock rounds differently.
 enum GemmBlocking {
     /// k is cut into ⌈k / 384⌉ blocks of (nearly) equal size.
-    static let maximumKBlock = 384
+    nonisolated(unsafe) static var maximumKBlock = 384
     /// Rows of A packed at once (a multiple of 6): mc × kc floats stay in L2.
-    static let rowBlock = 96
+    nonisolated(unsafe) static var rowBlock = 96
     /// Column panels (of 16) per pass over a packed A block: kc × 16·columnPanelsPerChunk floats of
     /// packed B stay in L2.
-    static let columnPanelsPerChunk = 64
+    nonisolated(unsafe) static var columnPanelsPerChunk = 64
     /// Below this many multiply-adds (m·n·k) a product takes the direct path.
     static let directPathMaximum = 1 << 18
     /// Below this many multiply-adds a product runs on the calling thread only.
@@ -132,9 +132,14 @@ extension MatMul {
     private static func fillWithoutProducts(_ plan: GemmPlan) {
         for i in 0..<plan.m {
             let row = plan.c + i &* plan.ldc
-            for j in 0..<plan.n {
-                let t: Float = plan.bias.map { 0 + $0[j] } ?? 0
-                row[j] = plan.accumulate ? row[j] + t : t
+            if let bias = plan.bias {
+                if plan.accumulate {
+                    for j in 0..<plan.n { row[j] = row[j] + (0 + bias[j]) }
+                } else {
+                    for j in 0..<plan.n { row[j] = 0 + bias[j] }
+                }
+            } else if !plan.accumulate {
+                for j in 0..<plan.n { row[j] = 0 }
             }
         }
     }
@@ -183,11 +188,31 @@ private let computeTask: Parallel.TaskFunction = { context, task in
 
 func packBPanels(_ plan: GemmPlan, panels: Range<Int>) {
     guard let packed = plan.packedB else { return }
+    // Full panels of an in-place row-major B are copied eight at a time, row by row, so that each
+    // row of B is read as one run instead of eight strided pieces.
+    let fullPanels = plan.form == .nt ? panels.lowerBound : min(panels.upperBound, plan.n / 16)
     for block in 0..<plan.kBlockCount {
         let (kStart, kSize) = plan.kBlock(block)
-        for panel in panels {
+        var panel = panels.lowerBound
+        while panel < fullPanels {
+            let groupEnd = min(panel &+ 8, fullPanels)
+            var source = plan.b + (kStart &* plan.ldb &+ panel &* 16)
+            let destination = packed + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel)
+            let panelStride = kSize &* 16
+            for p in 0..<kSize {
+                var s = source, d = destination + p &* 16
+                for _ in panel..<groupEnd {
+                    store8(load8(s), d); store8(load8(s + 8), d + 8)
+                    s += 16; d += panelStride
+                }
+                source += plan.ldb
+            }
+            panel = groupEnd
+        }
+        while panel < panels.upperBound {
             let destination = packed + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel)
             packBPanel(plan, kStart: kStart, kSize: kSize, panel: panel, into: destination)
+            panel &+= 1
         }
     }
 }
@@ -200,15 +225,30 @@ func packBPanel(_ plan: GemmPlan, kStart: Int, kSize: Int, panel: Int, into dest
     let columns = min(width, plan.n &- column)
     let ldb = plan.ldb
     if plan.form == .nt {
-        // B is stored n×k: column c of the panel is a contiguous row of B.
-        for c in 0..<width {
-            var d = destination + c
-            if c < columns {
-                var s = plan.b + ((column &+ c) &* ldb &+ kStart)
-                for _ in 0..<kSize { d.pointee = s.pointee; d += width; s += 1 }
-            } else {
-                for _ in 0..<kSize { d.pointee = 0; d += width }
+        // B is stored n×k: column c of the panel is a contiguous row of B. Transpose 8×8 blocks;
+        // missing columns read as zeros.
+        let kVectorEnd = kSize & ~7
+        var c0 = 0
+        while c0 < width {
+            let valid = max(0, min(8, columns &- c0))
+            let base = plan.b + ((column &+ c0) &* ldb &+ kStart)
+            @inline(__always) func row(_ i: Int, _ p: Int) -> Vector8 {
+                i < valid ? load8(base + (i &* ldb &+ p)) : Vector8()
             }
+            var p = 0
+            while p < kVectorEnd {
+                let d = destination + (p &* width &+ c0)
+                transpose8x8(row(0, p), row(1, p), row(2, p), row(3, p), row(4, p), row(5, p), row(6, p), row(7, p)) { j, v in
+                    store8(v, d + j &* width)
+                }
+                p &+= 8
+            }
+            while p < kSize {
+                let d = destination + (p &* width &+ c0)
+                for i in 0..<8 { d[i] = i < valid ? base[i &* ldb &+ p] : 0 }
+                p &+= 1
+            }
+            c0 &+= 8
         }
     } else {
         var s = plan.b + (kStart &* ldb &+ column)
@@ -367,18 +407,25 @@ func computeRectangle(_ plan: GemmPlan, rows: Range<Int>, panels: Range<Int>) {
     }
 }
 
-/// Writes the valid part of an edge tile with the same arithmetic as `storeTile8`.
+/// Writes the valid part of an edge tile with the same arithmetic as `storeTile8`. One loop per
+/// case: if-converted into one loop, LLVM loads the absent bias through a masked load from
+/// address 0, and every such load takes a microcode assist (70% of a small product's time).
 @inline(__always)
 func storeEdgeTile(_ tile: UnsafePointer<Float>, width: Int, rows: Int, columns: Int,
                    c: UnsafeMutablePointer<Float>, ldc: Int, store: TileStore) {
     for r in 0..<rows {
         let source = tile + r &* width
         let row = c + r &* ldc
-        for j in 0..<columns {
-            var t = source[j]
-            if let bias = store.bias { t = t + bias[j] }
-            if store.addsToC { t = row[j] + t }
-            row[j] = t
+        if let bias = store.bias {
+            if store.addsToC {
+                for j in 0..<columns { row[j] = row[j] + (source[j] + bias[j]) }
+            } else {
+                for j in 0..<columns { row[j] = source[j] + bias[j] }
+            }
+        } else if store.addsToC {
+            for j in 0..<columns { row[j] = row[j] + source[j] }
+        } else {
+            for j in 0..<columns { row[j] = source[j] }
         }
     }
 }

@@ -61,7 +61,8 @@ public enum MatMul {
         case .nt: k = a.columns; agrees = a.rows == m && b.columns == k && b.rows == n
         case .tn: k = a.rows; agrees = a.columns == m && b.rows == k && b.columns == n
         }
-        let shapes = "c \(c.shapeDescription), a \(a.shapeDescription), b \(b.shapeDescription)"
+        // Messages are built only on failure: formatting costs more than a small product.
+        var shapes: String { "c \(c.shapeDescription), a \(a.shapeDescription), b \(b.shapeDescription)" }
         if !agrees { return "MatMul.\(form): shapes do not agree: \(shapes)" }
         if let bias, bias.count != n {
             return "MatMul.\(form): bias has \(bias.count) elements, c has \(n) columns (\(shapes))"

@@ -233,7 +233,8 @@ private func adamWStep(_ p0: Vector8, _ g: Vector8, _ m0: Vector8, _ v0: Vector8
         ? m0.addingProduct(Vector8(repeating: s.lerpWeight), g - m0)
         : g.addingProduct(Vector8(repeating: s.lerpWeight - 1), g - m0)
     let v = v0 * s.beta2 + g * s.oneMinusBeta2 * g
-    let denominator = v.squareRoot() / s.biasCorrection2Root + s.epsilon
+    // v ≥ 0: a running mean of squares.
+    let denominator = squareRootOfNonNegative(v) / s.biasCorrection2Root + s.epsilon
     return (p + m * s.negativeStepSize / denominator, m, v)
 }
 

@@ -149,9 +149,11 @@ final class ActivationTests: XCTestCase {
     }
 
     func testShapeErrors() {
-        XCTAssertNil(Activation.countError("forward", [("output", Matrix(rows: 2, columns: 3)), ("input", Matrix(rows: 3, columns: 2))]))
-        XCTAssertEqual(Activation.countError("forward", [("output", Matrix(rows: 2, columns: 3)), ("input", Matrix(rows: 2, columns: 2))]),
+        XCTAssertNil(Activation.countError("forward", Matrix(rows: 2, columns: 3), Matrix(rows: 3, columns: 2)))
+        XCTAssertEqual(Activation.countError("forward", Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 2)),
                        "Activation.forward: element counts differ: output 2×3, input 2×2")
+        XCTAssertEqual(Activation.countError("backward", Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), Matrix(rows: 1, columns: 3)),
+                       "Activation.backward: element counts differ: dInput 2×3, dOutput 2×3, input 2×3, output 1×3")
         XCTAssertEqual(Activation.biasError("forward", output: Matrix(rows: 2, columns: 3), input: Matrix(rows: 2, columns: 3), bias: Matrix(rows: 1, columns: 2)),
                        "Activation.forward: shapes do not agree: output 2×3, input 2×3, bias 1×2")
     }
