@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
 # Side-by-side GEMM benchmark: Descent's kernels against numpy (OpenBLAS) on the same cells,
-# interleaved (for each round and each shape group: ours, then numpy), then per-cell medians,
-# ratios and per-config geometric means.
+# interleaved, then per-cell medians, ratios and per-config geometric means.
 #
-# Usage: scripts/bench-gemm-vs-numpy.sh [--rounds N] [--coretype NAME] [-- descent-bench kernels options]
-#   --rounds N        rounds of the interleaved pair (default 3)
-#   --coretype NAME   run numpy with OPENBLAS_CORETYPE=NAME (e.g. Haswell, the AVX2 kernel);
+# For each round and each shape group (square, A, B, C): wait until the machine is idle, run
+# `descent-bench kernels --json` for the group, then pipe its cells through
+# ../shared/bench/gemm_numpy.py, which times numpy on the same cells. Each run is tagged with the
+# CPU load of other processes while it ran; a pair where either side saw more than --max-load
+# cores of background load is repeated (up to --attempts times) and then kept but flagged.
+#
+# Usage: scripts/bench-gemm-vs-numpy.sh [--rounds N] [--coretype NAME] [--max-load X] [-- bench options]
+#   --rounds N        rounds of the interleaved pairs (default 3)
+#   --coretype NAME   run numpy with OPENBLAS_CORETYPE=NAME (e.g. Haswell, OpenBLAS's AVX2 kernel);
 #                     default: unset, so OpenBLAS picks its kernel for this CPU
+#   --max-load X      background cores above which a pair is redone (default 0.3)
 #   options after --  go to `descent-bench kernels`, e.g. -- --shapes B,C --threads 2
 # Environment: PY (default ~/.cache/descent-bench-venv/bin/python), SCRATCH (SwiftPM scratch
-# path, default .build), OUT (work folder, default bench-out/gemm-vs-numpy), SHARED_BENCH (the
-# peer scripts, default ../shared/bench).
-# Writes $OUT/round-R-GROUP.json (raw cells) and $OUT/summary.json; prints the table.
+# path, default .build), SWIFT_BUILD_FLAGS (extra `swift build` flags, e.g. the AVX-512 opt-in
+# "-Xswiftc -DDESCENT_AVX512 -Xcc -march=x86-64-v4"; use its own SCRATCH), OUT (work folder,
+# default bench-out/gemm-vs-numpy), SHARED_BENCH (the peer scripts, default ../shared/bench).
+# Writes $OUT/cells.json (every run) and $OUT/summary.json; prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=3
 coretype=""
+max_load=0.3
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --rounds) rounds="$2"; shift 2 ;;
         --coretype) coretype="$2"; shift 2 ;;
+        --max-load) max_load="$2"; shift 2 ;;
         --) shift; break ;;
         *) echo "unknown option $1 (descent-bench options go after --)" >&2; exit 2 ;;
     esac
@@ -29,67 +38,87 @@ done
 PY="${PY:-$HOME/.cache/descent-bench-venv/bin/python}"
 SCRATCH="${SCRATCH:-.build}"
 OUT="${OUT:-bench-out/gemm-vs-numpy}"
-NUMPY_SCRIPT="${SHARED_BENCH:-../shared/bench}/gemm_numpy.py"
+SHARED_BENCH="${SHARED_BENCH:-../shared/bench}"
 mkdir -p "$OUT"
 
-swift build -c release --scratch-path "$SCRATCH" --product descent-bench >&2
-BENCH="$SCRATCH/release/descent-bench"
+# shellcheck disable=SC2086
+swift build -c release --scratch-path "$SCRATCH" ${SWIFT_BUILD_FLAGS:-} --product descent-bench >&2
 
-groups="square,A,B,C"
-args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do
-    if [[ "${args[$i]}" == "--shapes" ]]; then groups="${args[$((i + 1))]}"; fi
-done
-filtered=()
-skip=0
-for a in "${args[@]}"; do
-    if [[ $skip == 1 ]]; then skip=0; continue; fi
-    if [[ "$a" == "--shapes" ]]; then skip=1; continue; fi
-    filtered+=("$a")
-done
+exec "$PY" - "$SCRATCH/release/descent-bench" "$SHARED_BENCH" "$OUT" "$rounds" "$coretype" "$max_load" "$@" <<'PYEOF'
+import json, math, os, statistics, subprocess, sys, time
+bench, shared, out, rounds, coretype, max_load = sys.argv[1:7]
+rounds, max_load = int(rounds), float(max_load)
+args = sys.argv[7:]
+groups = ["square", "A", "B", "C"]
+if "--shapes" in args:
+    i = args.index("--shapes")
+    groups = args[i + 1].split(",")
+    args = args[:i] + args[i + 2:]
+sys.path.insert(0, shared)
+sys.dont_write_bytecode = True
+from benchutil import wait_idle  # noqa: E402
 
-if [[ -n "$coretype" ]]; then numpy_env=(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE="$coretype"); else numpy_env=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE); fi
+numpy_env = dict(os.environ)
+numpy_env.pop("OPENBLAS_L2_SIZE", None)
+numpy_env.pop("OPENBLAS_CORETYPE", None)
+if coretype:
+    numpy_env["OPENBLAS_CORETYPE"] = coretype
 
-echo "load before: $(uptime)" >&2
-for ((round = 1; round <= rounds; round++)); do
-    for group in ${groups//,/ }; do
-        file="$OUT/round-$round-$group.json"
-        "$BENCH" kernels --json --gemm-only --shapes "$group" ${filtered[@]+"${filtered[@]}"} 2>/dev/null \
-            | "${numpy_env[@]}" "$PY" "$NUMPY_SCRIPT" > "$file" 2>/dev/null
-        echo "round $round $group done ($(cut -d, -f1 /proc/loadavg | cut -d' ' -f1) load)" >&2
-    done
-done
-echo "load after: $(uptime)" >&2
+HZ = os.sysconf("SC_CLK_TCK")
 
-"$PY" - "$OUT" "$rounds" "${coretype:-auto}" <<'PYEOF'
-import glob, json, math, statistics, sys
-out, rounds, coretype = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def busy():
+    with open("/proc/stat") as f:
+        v = list(map(int, f.readline().split()[1:9]))
+    return (sum(v) - v[3] - v[4]) / HZ
+
+def measured(cmd, stdin_text=None, env=None):
+    """Runs cmd; returns (stdout, cores other processes kept busy meanwhile)."""
+    b0, t0, w0 = busy(), os.times(), time.perf_counter()
+    result = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=env, check=True)
+    b1, t1, w1 = busy(), os.times(), time.perf_counter()
+    own = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+    return result.stdout, max(0.0, (b1 - b0 - own) / max(w1 - w0, 1e-9))
+
+runs = []
+for r in range(1, rounds + 1):
+    for group in groups:
+        for attempt in range(1, 4):
+            wait_idle(threshold=0.15, timeout=300, quiet=True)
+            ours, ours_load = measured([bench, "kernels", "--json", "--gemm-only", "--shapes", group] + args)
+            both, numpy_load = measured([sys.executable, os.path.join(shared, "gemm_numpy.py")], ours, numpy_env)
+            load = max(ours_load, numpy_load)
+            print(f"round {r} {group}: background load {ours_load:.2f} (ours) / {numpy_load:.2f} (numpy) cores"
+                  + (" - redo" if load > max_load and attempt < 3 else ""), file=sys.stderr, flush=True)
+            if load <= max_load or attempt == 3:
+                break
+        for cell in json.loads(both):
+            cell.update(round=r, background_load=round(load, 2), loaded=load > max_load)
+            runs.append(cell)
+json.dump(runs, open(os.path.join(out, "cells.json"), "w"), indent=1)
+
 cells = {}
-for path in sorted(glob.glob(f"{out}/round-*.json")):
-    for c in json.load(open(path)):
-        key = (c["label"], c["op"], c["m"], c["n"], c["k"], c["threads"])
-        cells.setdefault(key, []).append(c)
+for c in runs:
+    cells.setdefault((c["label"], c["op"], c["m"], c["n"], c["k"], c["threads"]), []).append(c)
 rows = []
-for key, runs in cells.items():
-    ours = statistics.median(r["gflops"] for r in runs)
-    numpy = statistics.median(r["numpy_gflops"] for r in runs)
-    ratios = [r["gflops"] / r["numpy_gflops"] for r in runs]
-    rows.append(dict(label=key[0], op=key[1], m=key[2], n=key[3], k=key[4], threads=key[5], rounds=len(runs),
-                     descent_gflops=round(ours, 2), numpy_gflops=round(numpy, 2),
-                     ratio=round(ours / numpy, 3), ratio_round_median=round(statistics.median(ratios), 3)))
-rows.sort(key=lambda r: (r["threads"], r["label"][0] if r["label"][0] in "ABC" else " ", r["label"]))
-print(f"numpy OpenBLAS core type: {coretype}; medians over {rounds} interleaved rounds")
-print(f"{'shape':42} {'op':8} {'thr':>3} {'Descent':>8} {'numpy':>8} {'ratio':>6}")
+for key, rs in cells.items():
+    clean = [x for x in rs if not x["loaded"]] or rs
+    ours = statistics.median(x["gflops"] for x in clean)
+    numpy = statistics.median(x["numpy_gflops"] for x in clean)
+    rows.append(dict(label=key[0], op=key[1], m=key[2], n=key[3], k=key[4], threads=key[5], rounds=len(clean),
+                     descent_gflops=round(ours, 2), numpy_gflops=round(numpy, 2), ratio=round(ours / numpy, 3),
+                     ratio_of_rounds=round(statistics.median(x["gflops"] / x["numpy_gflops"] for x in clean), 3)))
+config = lambda r: r["label"].split()[0] if r["label"][0] in "ABC" else "square"
+rows.sort(key=lambda r: (r["threads"], config(r) != "square", config(r), r["label"]))
+print(f"numpy's OpenBLAS kernel: {coretype or 'auto'}; medians over {rounds} interleaved rounds "
+      f"(rounds with > {max_load} background cores dropped when others were clean)")
+print(f"{'shape':40} {'op':8} {'thr':>3} {'Descent':>8} {'numpy':>8} {'ratio':>6}")
 for r in rows:
-    print(f"{r['label']:42} {r['op']:8} {r['threads']:>3} {r['descent_gflops']:8.1f} {r['numpy_gflops']:8.1f} {r['ratio']:6.3f}")
-print()
-print("geometric mean of ratios per config and thread count (min ratio):")
-groups = {}
+    print(f"{r['label']:40} {r['op']:8} {r['threads']:>3} {r['descent_gflops']:8.1f} {r['numpy_gflops']:8.1f} {r['ratio']:6.3f}")
+print("\ngeometric mean of the ratios per config and thread count (lowest ratio):")
+summary = {}
 for r in rows:
-    g = r["label"].split()[0] if r["label"][0] in "ABC" else "square"
-    groups.setdefault((g, r["threads"]), []).append(r["ratio"])
-for (g, t), rs in sorted(groups.items()):
-    gm = math.exp(sum(math.log(x) for x in rs) / len(rs))
-    print(f"  {g:7} threads {t}: {gm:.3f}  (min {min(rs):.3f}, {len(rs)} shapes)")
-json.dump(rows, open(f"{out}/summary.json", "w"), indent=1)
+    summary.setdefault((config(r), r["threads"]), []).append(r["ratio"])
+for (g, t), rs in sorted(summary.items()):
+    print(f"  {g:7} threads {t}: {math.exp(sum(map(math.log, rs)) / len(rs)):.3f}  (lowest {min(rs):.3f}, {len(rs)} shapes)")
+json.dump(rows, open(os.path.join(out, "summary.json"), "w"), indent=1)
 PYEOF

@@ -1,7 +1,9 @@
 // GEMM micro-kernels: a 6×16 register tile (12 SIMD8 accumulators) and a 6×8 tile for the
-// narrow last column panel.
+// narrow last column panel. Built with `-Xswiftc -DDESCENT_AVX512` (and an AVX-512 target CPU)
+// the same code runs on SIMD16, as a 6×32 tile (12 zmm accumulators) and a 6×16 tail: the same
+// arithmetic per element, so the same bits.
 //
-// One k-block of a tile: for p in 0..<kc, acc[r] += A(r, p) · B(p, 0..<16), one FMA per lane, in
+// One k-block of a tile: for p in 0..<kc, acc[r] += A(r, p) · B(p, 0..<NR), one FMA per lane, in
 // p order, starting from zero. Then the tile is stored once:
 //     t = acc (+ bias)          first k-block only
 //     C = C + t  or  C = t      C + t for later k-blocks, or when accumulating
@@ -12,7 +14,7 @@
 // Operand addressing is generic so that one kernel serves packed panels and unpacked matrices:
 //     A(r, p) = a[p·aStep + o_r]   (o_0 = 0)      B(p, c) = b[p·bStep + c]
 // Packed A is [kc][6] (aStep 6, o_r = r); A used in place is aStep 1, o_r = r·lda (`.nn`) or
-// aStep lda, o_r = r (`.tn`). Packed B is [kc][16] or [kc][8]; B used in place has bStep ldb.
+// aStep lda, o_r = r (`.tn`). Packed B is [kc][NR] or [kc][NR/2]; B used in place has bStep ldb.
 
 /// How a finished tile is written to C.
 struct TileStore {
@@ -49,6 +51,30 @@ struct RowOffsets {
 
 typealias Vector8 = SIMD8<Float>
 
+#if DESCENT_AVX512
+/// The GEMM's SIMD register: two per tile row.
+typealias TileVector = SIMD16<Float>
+#else
+typealias TileVector = SIMD8<Float>
+#endif
+
+/// The micro-tile: 6 rows × `width` columns (NR = two TileVectors).
+enum GemmTile {
+    static let rows = 6
+    static let width = 2 * TileVector.scalarCount
+    static let halfWidth = TileVector.scalarCount
+}
+
+@inline(__always)
+func loadTile(_ pointer: UnsafePointer<Float>) -> TileVector {
+    UnsafeRawPointer(pointer).loadUnaligned(as: TileVector.self)
+}
+
+@inline(__always)
+func storeTile(_ value: TileVector, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: TileVector.self)
+}
+
 @inline(__always)
 func load8(_ pointer: UnsafePointer<Float>) -> Vector8 {
     UnsafeRawPointer(pointer).loadUnaligned(as: Vector8.self)
@@ -60,102 +86,97 @@ func store8(_ value: Vector8, _ pointer: UnsafeMutablePointer<Float>) {
 }
 
 @inline(__always)
-func storeTile8(_ acc: Vector8, _ c: UnsafeMutablePointer<Float>, _ store: TileStore, _ biasOffset: Int) {
+func storeTileRow(_ acc: TileVector, _ c: UnsafeMutablePointer<Float>, _ store: TileStore, _ biasOffset: Int) {
     var t = acc
-    if let bias = store.bias { t = t + load8(bias + biasOffset) }
-    if store.addsToC { t = load8(c) + t }
-    store8(t, c)
+    if let bias = store.bias { t = t + loadTile(bias + biasOffset) }
+    if store.addsToC { t = loadTile(c) + t }
+    storeTile(t, c)
 }
 
-/// One k-block of a 6×16 tile. `c` has row stride `ldc`.
+/// One k-block of a 6×NR tile. `c` has row stride `ldc`.
 @inline(__always)
-func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+func microKernelFull(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
                      _ b: UnsafePointer<Float>, _ bStep: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
-    var c00 = Vector8(), c01 = Vector8(), c10 = Vector8(), c11 = Vector8()
-    var c20 = Vector8(), c21 = Vector8(), c30 = Vector8(), c31 = Vector8()
-    var c40 = Vector8(), c41 = Vector8(), c50 = Vector8(), c51 = Vector8()
+    let h = GemmTile.halfWidth
+    var c00 = TileVector(), c01 = TileVector(), c10 = TileVector(), c11 = TileVector()
+    var c20 = TileVector(), c21 = TileVector(), c30 = TileVector(), c31 = TileVector()
+    var c40 = TileVector(), c41 = TileVector(), c50 = TileVector(), c51 = TileVector()
     var ap = a, bp = b
     let o1 = o.o1, o2 = o.o2, o3 = o.o3, o4 = o.o4, o5 = o.o5
     for _ in 0..<kc {
-        let b0 = load8(bp), b1 = load8(bp + 8)
-        var x = Vector8(repeating: ap[0])
+        let b0 = loadTile(bp), b1 = loadTile(bp + h)
+        var x = TileVector(repeating: ap[0])
         c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-        x = Vector8(repeating: ap[o1])
+        x = TileVector(repeating: ap[o1])
         c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-        x = Vector8(repeating: ap[o2])
+        x = TileVector(repeating: ap[o2])
         c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-        x = Vector8(repeating: ap[o3])
+        x = TileVector(repeating: ap[o3])
         c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-        x = Vector8(repeating: ap[o4])
+        x = TileVector(repeating: ap[o4])
         c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-        x = Vector8(repeating: ap[o5])
+        x = TileVector(repeating: ap[o5])
         c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
         ap += aStep
         bp += bStep
     }
     var row = c
-    storeTile8(c00, row, store, 0); storeTile8(c01, row + 8, store, 8); row += ldc
-    storeTile8(c10, row, store, 0); storeTile8(c11, row + 8, store, 8); row += ldc
-    storeTile8(c20, row, store, 0); storeTile8(c21, row + 8, store, 8); row += ldc
-    storeTile8(c30, row, store, 0); storeTile8(c31, row + 8, store, 8); row += ldc
-    storeTile8(c40, row, store, 0); storeTile8(c41, row + 8, store, 8); row += ldc
-    storeTile8(c50, row, store, 0); storeTile8(c51, row + 8, store, 8)
+    storeTileRow(c00, row, store, 0); storeTileRow(c01, row + h, store, h); row += ldc
+    storeTileRow(c10, row, store, 0); storeTileRow(c11, row + h, store, h); row += ldc
+    storeTileRow(c20, row, store, 0); storeTileRow(c21, row + h, store, h); row += ldc
+    storeTileRow(c30, row, store, 0); storeTileRow(c31, row + h, store, h); row += ldc
+    storeTileRow(c40, row, store, 0); storeTileRow(c41, row + h, store, h); row += ldc
+    storeTileRow(c50, row, store, 0); storeTileRow(c51, row + h, store, h)
 }
 
-/// One k-block of a 6×8 tile (the last column panel when N mod 16 is 1...8).
+/// One k-block of a 6×NR/2 tile (the last column panel when N mod NR is 1...NR/2).
 @inline(__always)
-func microKernel6x8(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
-                    _ b: UnsafePointer<Float>, _ bStep: Int,
-                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
-    var c0 = Vector8(), c1 = Vector8(), c2 = Vector8(), c3 = Vector8(), c4 = Vector8(), c5 = Vector8()
+func microKernelHalf(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                     _ b: UnsafePointer<Float>, _ bStep: Int,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+    var c0 = TileVector(), c1 = TileVector(), c2 = TileVector(), c3 = TileVector(), c4 = TileVector(), c5 = TileVector()
     var ap = a, bp = b
     let o1 = o.o1, o2 = o.o2, o3 = o.o3, o4 = o.o4, o5 = o.o5
     for _ in 0..<kc {
-        let b0 = load8(bp)
-        c0 = c0.addingProduct(Vector8(repeating: ap[0]), b0)
-        c1 = c1.addingProduct(Vector8(repeating: ap[o1]), b0)
-        c2 = c2.addingProduct(Vector8(repeating: ap[o2]), b0)
-        c3 = c3.addingProduct(Vector8(repeating: ap[o3]), b0)
-        c4 = c4.addingProduct(Vector8(repeating: ap[o4]), b0)
-        c5 = c5.addingProduct(Vector8(repeating: ap[o5]), b0)
+        let b0 = loadTile(bp)
+        c0 = c0.addingProduct(TileVector(repeating: ap[0]), b0)
+        c1 = c1.addingProduct(TileVector(repeating: ap[o1]), b0)
+        c2 = c2.addingProduct(TileVector(repeating: ap[o2]), b0)
+        c3 = c3.addingProduct(TileVector(repeating: ap[o3]), b0)
+        c4 = c4.addingProduct(TileVector(repeating: ap[o4]), b0)
+        c5 = c5.addingProduct(TileVector(repeating: ap[o5]), b0)
         ap += aStep
         bp += bStep
     }
     var row = c
-    storeTile8(c0, row, store, 0); row += ldc
-    storeTile8(c1, row, store, 0); row += ldc
-    storeTile8(c2, row, store, 0); row += ldc
-    storeTile8(c3, row, store, 0); row += ldc
-    storeTile8(c4, row, store, 0); row += ldc
-    storeTile8(c5, row, store, 0)
+    storeTileRow(c0, row, store, 0); row += ldc
+    storeTileRow(c1, row, store, 0); row += ldc
+    storeTileRow(c2, row, store, 0); row += ldc
+    storeTileRow(c3, row, store, 0); row += ldc
+    storeTileRow(c4, row, store, 0); row += ldc
+    storeTileRow(c5, row, store, 0)
 }
 
 // Non-inlined instances: the packed ones see constant strides, so their loads use immediate
 // offsets and the loop carries two pointer increments.
 
 @inline(never)
-func kernelPacked16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
-    microKernel6x16(kc, a, 6, .packed, b, 16, c, ldc, store)
+func kernelPackedFull(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+    microKernelFull(kc, a, 6, .packed, b, GemmTile.width, c, ldc, store)
 }
 
 @inline(never)
-func kernelPacked8(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
-    microKernel6x8(kc, a, 6, .packed, b, 8, c, ldc, store)
+func kernelGeneralFull(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                       _ b: UnsafePointer<Float>, _ bStep: Int,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+    microKernelFull(kc, a, aStep, o, b, bStep, c, ldc, store)
 }
 
 @inline(never)
-func kernelGeneral16(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
-                     _ b: UnsafePointer<Float>, _ bStep: Int,
-                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
-    microKernel6x16(kc, a, aStep, o, b, bStep, c, ldc, store)
-}
-
-@inline(never)
-func kernelGeneral8(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
-                    _ b: UnsafePointer<Float>, _ bStep: Int,
-                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
-    microKernel6x8(kc, a, aStep, o, b, bStep, c, ldc, store)
+func kernelGeneralHalf(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                       _ b: UnsafePointer<Float>, _ bStep: Int,
+                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+    microKernelHalf(kc, a, aStep, o, b, bStep, c, ldc, store)
 }
