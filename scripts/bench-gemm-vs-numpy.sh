@@ -6,7 +6,9 @@
 # `descent-bench kernels --json` for the group, then pipe its cells through
 # ../shared/bench/gemm_numpy.py, which times numpy on the same cells. Each run is tagged with the
 # CPU load of other processes while it ran; a pair where either side saw more than --max-load
-# cores of background load is repeated (up to --attempts times) and then kept but flagged.
+# cores of background load is repeated (up to 3 times) and then kept but flagged. Niced processes
+# count as load too: with the kernel's autogroup scheduling a niced job in another session still
+# takes its share of the cores, and OpenBLAS's 2-thread GEMM collapses 5-100x beside one.
 #
 # Usage: scripts/bench-gemm-vs-numpy.sh [--rounds N] [--coretype NAME] [--max-load X] [-- bench options]
 #   --rounds N        rounds of the interleaved pairs (default 3)
@@ -54,9 +56,6 @@ if "--shapes" in args:
     i = args.index("--shapes")
     groups = args[i + 1].split(",")
     args = args[:i] + args[i + 2:]
-sys.path.insert(0, shared)
-sys.dont_write_bytecode = True
-from benchutil import wait_idle  # noqa: E402
 
 numpy_env = dict(os.environ)
 numpy_env.pop("OPENBLAS_L2_SIZE", None)
@@ -67,9 +66,21 @@ if coretype:
 HZ = os.sysconf("SC_CLK_TCK")
 
 def busy():
+    """CPU seconds spent so far by all processes: all time except idle and iowait."""
     with open("/proc/stat") as f:
         v = list(map(int, f.readline().split()[1:9]))
     return (sum(v) - v[3] - v[4]) / HZ
+
+def wait_idle(threshold=0.15, timeout=300):
+    """Waits until other processes use < threshold cores over 1 s, or timeout."""
+    end = time.time() + timeout
+    while True:
+        b0, w0 = busy(), time.perf_counter()
+        time.sleep(1.0)
+        load = (busy() - b0) / (time.perf_counter() - w0)
+        if load < threshold or time.time() > end:
+            return load
+        time.sleep(2.0)
 
 def measured(cmd, stdin_text=None, env=None):
     """Runs cmd; returns (stdout, cores other processes kept busy meanwhile)."""
@@ -83,7 +94,7 @@ runs = []
 for r in range(1, rounds + 1):
     for group in groups:
         for attempt in range(1, 4):
-            wait_idle(threshold=0.15, timeout=300, quiet=True)
+            wait_idle()
             ours, ours_load = measured([bench, "kernels", "--json", "--gemm-only", "--shapes", group] + args)
             both, numpy_load = measured([sys.executable, os.path.join(shared, "gemm_numpy.py")], ours, numpy_env)
             load = max(ours_load, numpy_load)

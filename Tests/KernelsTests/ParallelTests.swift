@@ -10,7 +10,7 @@ final class ParallelTests: XCTestCase {
     func testEveryTaskRunsExactlyOnce() {
         for threads in [1, 2, 3] {
             withThreads(threads) {
-                for taskCount in [0, 1, 2, 5, 64, 1000] {
+                for taskCount in [0, 1, 2, 5, 64, 1000, WorkerPool.maximumTaskCount + 5] {
                     var counts = [Int32](repeating: 0, count: max(taskCount, 1))
                     counts.withUnsafeMutableBufferPointer { buffer in
                         Parallel.run(taskCount: taskCount, context: UnsafeMutableRawPointer(buffer.baseAddress!)) { context, task in
