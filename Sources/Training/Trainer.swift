@@ -280,7 +280,7 @@ public final class Trainer {
                 let rate = Double(intervalExamples) / max(now - intervalStart, 1e-9)
                 state.elapsedSeconds = elapsedBefore + (now - sessionStart)
                 let perStep = (now - sessionStart) / Double(stepsThisSession)
-                record("examples_per_second", rate, at: state.step)
+                record("tokens_per_second", rate, at: state.step)
                 record("clipped_steps", Double(intervalClipped), at: state.step)
                 progress(.progress(ProgressReport(step: state.step, maxSteps: maxSteps, trainLoss: loss, learningRate: learningRate,
                                                   examplesPerSecond: rate, elapsedSeconds: state.elapsedSeconds,
