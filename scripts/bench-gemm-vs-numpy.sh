@@ -2,11 +2,15 @@
 # Side-by-side GEMM benchmark: Descent's kernels against numpy (OpenBLAS) on the same cells,
 # interleaved, then per-cell medians, ratios and per-config geometric means.
 #
-# For each round and each shape group (square, A, B, C): wait until the machine is idle, run
-# `descent-bench kernels --json` for the group, then pipe its cells through
-# ../shared/bench/gemm_numpy.py, which times numpy on the same cells. Each run is tagged with the
-# CPU load of other processes while it ran; a pair where either side saw more than --max-load
-# cores of background load is repeated (up to 3 times) and then kept but flagged. Niced processes
+# For each round, each GEMM cell of the chosen shape groups (square, A, B, C; the cells of
+# ../shared/bench/gemm_bench.py) and each thread count: wait until the machine is idle, run
+# `descent-bench kernels --json --cell …` on that one cell, then pipe its output through
+# ../shared/bench/gemm_numpy.py, which times numpy on the same cell. The two sides of a pair run
+# within a second or two of each other, which matters here: on a shared virtual machine the speed
+# of both drifts by 10-30% over minutes with load that no process inside it can see. Each run is
+# tagged with the CPU load of other processes while it ran; a pair where either side saw more than
+# --max-load cores of background load is repeated (up to 3 times) and then kept but flagged.
+# Reported per cell: medians of each side, and the median over rounds of the paired ratio. Niced processes
 # count as load too: with the kernel's autogroup scheduling a niced job in another session still
 # takes its share of the cores, and OpenBLAS's 2-thread GEMM collapses 5-100x beside one.
 #
@@ -51,11 +55,24 @@ import json, math, os, statistics, subprocess, sys, time
 bench, shared, out, rounds, coretype, max_load = sys.argv[1:7]
 rounds, max_load = int(rounds), float(max_load)
 args = sys.argv[7:]
-groups = ["square", "A", "B", "C"]
-if "--shapes" in args:
-    i = args.index("--shapes")
-    groups = args[i + 1].split(",")
+def take(option, default):
+    global args
+    if option not in args:
+        return default
+    i = args.index(option)
+    value = args[i + 1]
     args = args[:i] + args[i + 2:]
+    return value
+groups = take("--shapes", "square,A,B,C").split(",")
+thread_counts = take("--threads", "1,2").split(",")
+sys.path.insert(0, shared)
+sys.dont_write_bytecode = True
+from gemm_bench import model_shapes  # noqa: E402
+cells = []
+for label, M, K, N, transposes_a, transposes_b in model_shapes():
+    group = "square" if label.startswith("square") else label.split()[0]
+    if group in groups:
+        cells.append(("gemm_tn" if transposes_a else "gemm_nt" if transposes_b else "gemm_nn", M, N, K))
 
 numpy_env = dict(os.environ)
 numpy_env.pop("OPENBLAS_L2_SIZE", None)
@@ -92,17 +109,20 @@ def measured(cmd, stdin_text=None, env=None):
 
 runs = []
 for r in range(1, rounds + 1):
-    for group in groups:
-        for attempt in range(1, 4):
-            wait_idle()
-            ours, ours_load = measured([bench, "kernels", "--json", "--gemm-only", "--shapes", group] + args)
-            both, numpy_load = measured([sys.executable, os.path.join(shared, "gemm_numpy.py")], ours, numpy_env)
-            load = max(ours_load, numpy_load)
-            print(f"round {r} {group}: background load {ours_load:.2f} (ours) / {numpy_load:.2f} (numpy) cores"
-                  + (" - redo" if load > max_load and attempt < 3 else ""), file=sys.stderr, flush=True)
-            if load <= max_load or attempt == 3:
-                break
-        for cell in json.loads(both):
+    for op, m, n, k in cells:
+        for threads in thread_counts:
+            for attempt in range(1, 4):
+                wait_idle()
+                ours, ours_load = measured([bench, "kernels", "--json", "--gemm-only", "--cell", f"{op}:{m}:{n}:{k}",
+                                            "--threads", threads] + args)
+                both, numpy_load = measured([sys.executable, os.path.join(shared, "gemm_numpy.py")], ours, numpy_env)
+                load = max(ours_load, numpy_load)
+                cell = json.loads(both)[0]
+                print(f"round {r} {op} {m}x{n}x{k} threads {threads}: {cell['gflops']:.1f} vs {cell['numpy_gflops']:.1f} GFLOP/s, "
+                      f"background {ours_load:.2f}/{numpy_load:.2f} cores" + (" - redo" if load > max_load and attempt < 3 else ""),
+                      file=sys.stderr, flush=True)
+                if load <= max_load or attempt == 3:
+                    break
             cell.update(round=r, background_load=round(load, 2), loaded=load > max_load)
             runs.append(cell)
 json.dump(runs, open(os.path.join(out, "cells.json"), "w"), indent=1)
@@ -122,13 +142,13 @@ config = lambda r: r["label"].split()[0] if r["label"][0] in "ABC" else "square"
 rows.sort(key=lambda r: (r["threads"], config(r) != "square", config(r), r["label"]))
 print(f"numpy's OpenBLAS kernel: {coretype or 'auto'}; medians over {rounds} interleaved rounds "
       f"(rounds with > {max_load} background cores dropped when others were clean)")
-print(f"{'shape':40} {'op':8} {'thr':>3} {'Descent':>8} {'numpy':>8} {'ratio':>6}")
+print(f"{'shape':40} {'op':8} {'thr':>3} {'Descent':>8} {'numpy':>8} {'ratio':>6}  (ratio = median over rounds of ours/numpy in the same pair)")
 for r in rows:
-    print(f"{r['label']:40} {r['op']:8} {r['threads']:>3} {r['descent_gflops']:8.1f} {r['numpy_gflops']:8.1f} {r['ratio']:6.3f}")
+    print(f"{r['label']:40} {r['op']:8} {r['threads']:>3} {r['descent_gflops']:8.1f} {r['numpy_gflops']:8.1f} {r['ratio_of_rounds']:6.3f}")
 print("\ngeometric mean of the ratios per config and thread count (lowest ratio):")
 summary = {}
 for r in rows:
-    summary.setdefault((config(r), r["threads"]), []).append(r["ratio"])
+    summary.setdefault((config(r), r["threads"]), []).append(r["ratio_of_rounds"])
 for (g, t), rs in sorted(summary.items()):
     print(f"  {g:7} threads {t}: {math.exp(sum(map(math.log, rs)) / len(rs)):.3f}  (lowest {min(rs):.3f}, {len(rs)} shapes)")
 json.dump(rows, open(os.path.join(out, "summary.json"), "w"), indent=1)

@@ -26,6 +26,8 @@ enum GemmBlocking {
     /// Column panels per pass over a packed A block: up to 1024 columns, so that most products
     /// pack each block of A once.
     static let columnPanelsPerChunk = 1024 / GemmTile.width
+    /// Up to this many columns of C, the packed path reads a `.nn` A in place.
+    static let directAMaximumColumns = 128
     /// Below this many multiply-adds (m·n·k) a product takes the direct path.
     static let directPathMaximum = 1 << 18
     /// Below this many multiply-adds a product runs on the calling thread only.
@@ -113,7 +115,10 @@ extension MatMul {
         case .direct: direct = true
         case .packed: direct = false
         }
-        plan.packsA = !direct
+        // A row-major A with few columns to multiply is read faster in place: each of its 6-row
+        // micro-panels meets at most eight B panels, too few to repay the packing (+11% measured
+        // at 256×65×512, even at 256×128×512, -16% at 1024³). Transposed A (`.tn`) always pays.
+        plan.packsA = !direct && !(plan.form == .nn && n <= GemmBlocking.directAMaximumColumns)
         let workspace = Workspace.current
         let threads = work >= GemmBlocking.parallelMinimum ? Parallel.threadCount : 1
         if !direct || plan.form == .nt {
@@ -285,8 +290,10 @@ func packABlock(_ plan: GemmPlan, rowStart: Int, rows: Int, kStart: Int, kSize: 
             // A is stored k×m: the six values for one p are contiguous.
             var s = plan.a + (kStart &* lda &+ i)
             if valid == 6 {
+                // One 16-byte and one 8-byte move per p instead of six scalar ones.
                 for _ in 0..<kSize {
-                    d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]; d[4] = s[4]; d[5] = s[5]
+                    UnsafeMutableRawPointer(d).storeBytes(of: UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d + 4).storeBytes(of: UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
                     s += lda; d += 6
                 }
             } else {
@@ -299,9 +306,24 @@ func packABlock(_ plan: GemmPlan, rowStart: Int, rows: Int, kStart: Int, kSize: 
             let s0 = plan.a + (i &* lda &+ kStart)
             if valid == 6 {
                 let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
-                for p in 0..<kSize {
+                // Eight p at a time: transpose the 6×8 block (two zero rows) and store the six
+                // meaningful lanes of each column.
+                var p = 0
+                while p &+ 8 <= kSize {
+                    let block = d
+                    transpose8x8(load8(s0 + p), load8(s1 + p), load8(s2 + p), load8(s3 + p),
+                                 load8(s4 + p), load8(s5 + p), Vector8(), Vector8()) { j, column in
+                        let target = UnsafeMutableRawPointer(block + j &* 6)
+                        target.storeBytes(of: column.lowHalf, as: SIMD4<Float>.self)
+                        target.storeBytes(of: SIMD2(column[4], column[5]), toByteOffset: 16, as: SIMD2<Float>.self)
+                    }
+                    d += 48
+                    p &+= 8
+                }
+                while p < kSize {
                     d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
                     d += 6
+                    p &+= 1
                 }
             } else {
                 for p in 0..<kSize {

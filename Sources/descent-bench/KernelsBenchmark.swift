@@ -39,6 +39,11 @@ struct KernelsBenchmark: ParsableCommand {
     @Option(help: "GEMM path: automatic, direct or packed.")
     var path = "automatic"
 
+    @Option(name: .customLong("cell"), help: ArgumentHelp(
+        "Time this GEMM instead of the shape groups, as OP:M:N:K (e.g. gemm_nt:256:512:65); repeatable.",
+        valueName: "op:m:n:k"))
+    var cells: [String] = []
+
     var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
     var groups: [String] { shapes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
@@ -52,6 +57,9 @@ struct KernelsBenchmark: ParsableCommand {
         }
         if samples < 1 { throw ValidationError("--samples must be at least 1") }
         if MatMulPath(rawValue: path) == nil { throw ValidationError("--path must be automatic, direct or packed") }
+        for cell in cells where GemmCell(parsing: cell) == nil {
+            throw ValidationError("--cell: '\(cell)' is not OP:M:N:K with OP one of gemm_nn, gemm_nt, gemm_tn and positive sizes")
+        }
     }
 
     func run() throws {
@@ -62,9 +70,9 @@ struct KernelsBenchmark: ParsableCommand {
             for failure in failures { printError("FAILED: \(failure)") }
             throw ExitCode.failure
         }
-        let cells = GemmCell.all.filter { groups.contains($0.group) }
+        let selected = cells.isEmpty ? GemmCell.all.filter { groups.contains($0.group) } : cells.compactMap(GemmCell.init(parsing:))
         var results: [GemmResult] = []
-        for cell in cells {
+        for cell in selected {
             for count in threadCounts {
                 Parallel.threadCount = count
                 let result = timeGemm(cell, threads: count)
@@ -162,6 +170,19 @@ struct GemmCell {
     let m: Int, n: Int, k: Int
 
     var form: MatMulForm { op == "gemm_tn" ? .tn : op == "gemm_nt" ? .nt : .nn }
+
+    init(group: String, label: String, op: String, m: Int, n: Int, k: Int) {
+        self.group = group; self.label = label; self.op = op; self.m = m; self.n = n; self.k = k
+    }
+
+    /// "gemm_nt:256:512:65"; labelled with the matching built-in cell's label when there is one.
+    init?(parsing text: String) {
+        let parts = text.split(separator: ":").map(String.init)
+        guard parts.count == 4, ["gemm_nn", "gemm_nt", "gemm_tn"].contains(parts[0]),
+              let m = Int(parts[1]), let n = Int(parts[2]), let k = Int(parts[3]), m > 0, n > 0, k > 0 else { return nil }
+        let known = GemmCell.all.first { $0.op == parts[0] && $0.m == m && $0.n == n && $0.k == k }
+        self.init(group: known?.group ?? "cell", label: known?.label ?? "\(parts[0]) \(m)x\(n)x\(k)", op: parts[0], m: m, n: n, k: k)
+    }
 
     /// 1024³ and the six forward/backward products of each MLP config, as gemm_bench.py defines
     /// them (B batch, T context, d embedding width, H hidden width, V vocabulary; D = T·d).
