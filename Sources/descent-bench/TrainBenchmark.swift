@@ -64,6 +64,9 @@ struct TrainBenchmark: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Option(help: "Run exactly this many steps after warm-up and report nothing but the loss (for allocation counting: scripts/count-allocations.sh).")
+    var steps: Int?
+
     struct Shape { var vocab, context, embedding, hidden, batch: Int }
 
     static let presets: [String: Shape] = [
@@ -148,6 +151,11 @@ struct TrainBenchmark: ParsableCommand {
         }
 
         _ = timed(seconds: warmupSeconds)
+        if let steps {
+            for _ in 0..<steps { step() }
+            print(String(format: "ran %d steps, last loss %.4f", steps, lastLoss))
+            return
+        }
         var rates: [Double] = []
         for _ in 0..<segments {
             let (steps, seconds) = timed(seconds: segmentSeconds)
