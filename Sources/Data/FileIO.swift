@@ -122,17 +122,6 @@ final class InputFile {
             throw code == EISDIR ? .isDirectory(path: path) : .unreadable(path: path, reason: FileSystem.errorMessage(code))
         }
     }
-
-    /// Fills `buffer` completely unless the file ends first; returns the count read.
-    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
-        var filled = 0
-        while filled < buffer.count {
-            let count = try readChunk(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-            if count == 0 { break }
-            filled += count
-        }
-        return filled
-    }
 }
 
 /// A new file opened for writing; creation fails if the path exists.

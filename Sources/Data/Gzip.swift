@@ -15,7 +15,21 @@ protocol ByteChunkSource: AnyObject {
     func readChunk(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int
 }
 
+extension ByteChunkSource {
+    /// Fills `buffer` completely unless the stream ends first; returns the count read.
+    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let count = try readChunk(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+            if count == 0 { break }
+            filled += count
+        }
+        return filled
+    }
+}
+
 extension InputFile: ByteChunkSource {}
+extension GzipReader: ByteChunkSource {}
 
 /// Bytes already in memory, served in chunks.
 final class MemoryChunkSource: ByteChunkSource {
@@ -125,17 +139,6 @@ final class GzipReader {
             }
         }
         return capacity - Int(stream.pointee.avail_out)
-    }
-
-    /// Inflates into `buffer` until it is full or the stream ends; returns the count.
-    func readFully(into buffer: UnsafeMutableRawBufferPointer) throws(DataError) -> Int {
-        var filled = 0
-        while filled < buffer.count {
-            let count = try readChunk(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-            if count == 0 { break }
-            filled += count
-        }
-        return filled
     }
 }
 
