@@ -24,7 +24,8 @@ public enum ParameterUpdate {
     ///   v ← momentum·v + g                             (when momentum > 0; v starts at 0)
     ///   g ← nesterov ? g + momentum·v : v              (one FMA)
     ///   p ← p − learningRate·g                         (one FMA)
-    /// `velocity` holds v (zeros before the first step); it is required when momentum ≠ 0.
+    /// `velocity` holds v (zeros before the first step); without it the step is plain SGD whatever
+    /// `momentum` says.
     public static func sgd(parameters: Matrix, gradients: Matrix, velocity: Matrix?, learningRate: Float,
                            momentum: Float, nesterov: Bool, weightDecay: Float) {
         if let message = sgdError(parameters: parameters, gradients: gradients, velocity: velocity, momentum: momentum) {
@@ -35,7 +36,7 @@ public enum ParameterUpdate {
             gradients.withUnsafeMutablePointer { g in
                 velocityMatrix.withUnsafeMutablePointer { v in
                     var job = SGDJob(p: p, g: g, v: v, learningRate: learningRate, momentum: momentum,
-                                     usesMomentum: momentum != 0, nesterov: nesterov, weightDecay: weightDecay)
+                                     usesMomentum: momentum != 0 && velocity != nil, nesterov: nesterov, weightDecay: weightDecay)
                     Parallel.forEachRange(count: parameters.count, grain: updateGrain, context: &job, sgdRange)
                 }
             }
@@ -126,9 +127,6 @@ public enum ParameterUpdate {
     static func sgdError(parameters: Matrix, gradients: Matrix, velocity: Matrix?, momentum: Float) -> String? {
         if parameters.count != gradients.count || (velocity.map { $0.count != parameters.count } ?? false) {
             return "ParameterUpdate.sgd: sizes differ: parameters \(parameters.count), gradients \(gradients.count), velocity \(velocity.map { "\($0.count)" } ?? "none")"
-        }
-        if momentum != 0 && velocity == nil {
-            return "ParameterUpdate.sgd: momentum \(momentum) needs a velocity buffer of \(parameters.count) elements"
         }
         return nil
     }

@@ -84,6 +84,40 @@ final class MatMulTests: XCTestCase {
         }
     }
 
+    /// Large enough for B to be packed block by block (two column chunks, two k-blocks): sampled
+    /// entries against Double, bitwise against the direct path, and across thread counts.
+    func testBlockPackedProducts() {
+        var generator = Xoshiro256(seed: 6)
+        let (m, n, k) = (13, 1100, 400)
+        XCTAssertGreaterThan(k * n, GemmBlocking.wholePackedBMaximum)
+        for form in MatMulForm.allCases {
+            let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
+            let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+            let bias = randomMatrix(1, n, &generator)
+            let start = randomMatrix(m, n, &generator)
+            var results: [[UInt32]] = []
+            for (path, threads) in [(MatMulPath.packed, 1), (.packed, 2), (.direct, 1)] {
+                let c = copyOf(start)
+                withThreads(threads) { MatMul.multiply(c, a, b, form: form, accumulate: true, bias: bias, path: path) }
+                results.append(bits(c))
+                if results.count == 1 {
+                    for _ in 0..<200 {
+                        let i = generator.nextInt(below: m), j = generator.nextInt(below: n)
+                        var sum = Double(start[i, j]) + Double(bias[j]), size = abs(Double(start[i, j])) + abs(Double(bias[j]))
+                        for p in 0..<k {
+                            let x = Double(form == .tn ? a[p, i] : a[i, p]), y = Double(form == .nt ? b[j, p] : b[p, j])
+                            sum += x * y
+                            size += abs(x * y)
+                        }
+                        XCTAssertLessThanOrEqual(abs(Double(c[i, j]) - sum), 1e-5 * size, "\(form) [\(i), \(j)]")
+                    }
+                }
+            }
+            XCTAssertEqual(results[1], results[0], "\(form): 2 threads")
+            XCTAssertEqual(results[2], results[0], "\(form): direct path")
+        }
+    }
+
     func testAccumulateAddsToExistingValues() {
         var generator = Xoshiro256(seed: 5)
         let a = randomMatrix(7, 9, &generator), b = randomMatrix(9, 20, &generator)

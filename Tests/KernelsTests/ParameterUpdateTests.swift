@@ -25,6 +25,12 @@ final class ParameterUpdateTests: XCTestCase {
     /// One step, derived by hand from PyTorch's formulas: p=1, g=0.5, v=0, momentum 0.9, lr 0.1,
     /// wd 0.01: g' = 0.5 + 0.01 = 0.51, v = 0.51, p = 1 − 0.051 = 0.949; Nesterov: g'' = 0.51 +
     /// 0.9·0.51 = 0.969, p = 0.9031.
+    func testSGDWithoutVelocityIgnoresMomentum() {
+        let p = Matrix.vector([1, 2]), g = Matrix.vector([0.5, -1])
+        ParameterUpdate.sgd(parameters: p, gradients: g, velocity: nil, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0)
+        XCTAssertEqual(p.toArray(), [Float(1).addingProduct(-0.1, 0.5), Float(2).addingProduct(-0.1, -1)])
+    }
+
     func testSGDGoldenStep() {
         for (nesterov, expected) in [(false, Float(0.949)), (true, Float(0.9031))] {
             let p = Matrix.vector([1]), g = Matrix.vector([0.5]), v = Matrix.vector([0])
@@ -93,8 +99,7 @@ final class ParameterUpdateTests: XCTestCase {
         XCTAssertNil(ParameterUpdate.sgdError(parameters: four, gradients: four, velocity: nil, momentum: 0))
         XCTAssertEqual(ParameterUpdate.sgdError(parameters: four, gradients: three, velocity: nil, momentum: 0),
                        "ParameterUpdate.sgd: sizes differ: parameters 4, gradients 3, velocity none")
-        XCTAssertEqual(ParameterUpdate.sgdError(parameters: four, gradients: four, velocity: nil, momentum: 0.9),
-                       "ParameterUpdate.sgd: momentum 0.9 needs a velocity buffer of 4 elements")
+        XCTAssertNil(ParameterUpdate.sgdError(parameters: four, gradients: four, velocity: nil, momentum: 0.9))
         XCTAssertNotNil(ParameterUpdate.adamWError(parameters: four, gradients: four, firstMoment: three, secondMoment: four, step: 1))
         XCTAssertEqual(ParameterUpdate.adamWError(parameters: four, gradients: four, firstMoment: four, secondMoment: four, step: 0),
                        "ParameterUpdate.adamW: step counts from 1, got 0")
