@@ -45,7 +45,8 @@ final class Workspace {
     /// GEMM: one packed block of A (mc × kc), the B tail panel of the unpacked path.
     var packedA = ScratchBuffer<Float>()
     var bTail = ScratchBuffer<Float>()
-    /// GEMM: the whole packed B, shared with the workers while this thread runs a product.
+    /// GEMM: packed B (one block of it, or all of a small one), shared with the workers while this
+    /// thread runs a product.
     var packedB = ScratchBuffer<Float>()
     /// Reductions: per-row or per-chunk partial sums, combined in index order.
     var doubles = ScratchBuffer<Double>()
