@@ -126,13 +126,16 @@ public final class MLPModel: LanguageModel {
     public func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double {
         let logits = logits(contexts: contexts, count: count)
         let loss = CrossEntropy.forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(count))
-        gradients.fill(0)
         let layers = architecture.hiddenLayers
         // dLogits now sits in `logits`. Walk the layers backwards, ping-ponging two (B, H) buffers
         // for the hidden gradients because a product's input and output must not alias.
         var dHidden = workspace.hiddenGradients[0].prefix(rows: count)
+        // Every weight and bias gets exactly one gradient per step, so the products write their
+        // gradients instead of adding to a cleared buffer; only the embedding (a scatter-add) is
+        // cleared. The buffer's alignment padding is never written and stays zero.
         Linear.backward(dInput: dHidden, dWeight: gradientView(outputWeight), dBias: gradientView(outputBias),
-                        dOutput: logits, input: workspace.activations[layers - 1].prefix(rows: count), weight: view(outputWeight))
+                        dOutput: logits, input: workspace.activations[layers - 1].prefix(rows: count), weight: view(outputWeight),
+                        accumulate: false)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let pre = workspace.preActivations[layer].prefix(rows: count)
             architecture.activation.backward(dInput: dHidden, dOutput: dHidden, input: pre,
@@ -142,9 +145,10 @@ public final class MLPModel: LanguageModel {
                                  : workspace.hiddenGradients[(layers - layer) % 2].prefix(rows: count)
             let input = isFirst ? workspace.input.prefix(rows: count) : workspace.activations[layer - 1].prefix(rows: count)
             Linear.backward(dInput: dInput, dWeight: gradientView(hiddenWeights[layer]), dBias: gradientView(hiddenBiases[layer]),
-                            dOutput: dHidden, input: input, weight: view(hiddenWeights[layer]))
+                            dOutput: dHidden, input: input, weight: view(hiddenWeights[layer]), accumulate: false)
             dHidden = dInput
         }
+        gradientView(embedding).fill(0)
         Embedding.backward(dTable: gradientView(embedding), dOutput: workspace.inputGradient.prefix(rows: count),
                            tokens: contexts, contextLength: architecture.contextLength)
         return loss / Double(count)
