@@ -41,7 +41,7 @@ public enum CrossEntropy {
             targets.withUnsafeBufferPointer { ids in
                 var job = CrossEntropyJob(logits: base, columns: logits.columns, targets: ids.baseAddress!,
                                           rowLosses: rowLosses, writesGradient: writesGradient, gradientScale: gradientScale)
-                let grain = max(1, (1 << 15) / max(logits.columns, 1))
+                let grain = max(1, (1 << 13) / max(logits.columns, 1))
                 Parallel.forEachRange(count: rows, grain: grain, context: &job, crossEntropyRows)
             }
         }
@@ -114,18 +114,31 @@ private let crossEntropyRows: Parallel.RangeFunction = { context, start, end in
     let columns = job.columns
     let vectorEnd = columns & ~7
     let tail = columns &- vectorEnd
+    // A row of at least 8 with a ragged end covers it with one more full vector over the last 8
+    // columns, overlapping the previous one; the overlap is masked out of the sum, and its stores
+    // write the very values the main loop writes (the same exp of the same inputs), so the bits
+    // do not change. Rows under 8 go lane by lane.
+    let overlaps = tail > 0 && columns >= 8
+    let lastStart = columns &- 8
+    // Lanes of the last vector that the main loop did not already cover.
+    let freshLanes = Vector8(0, 1, 2, 3, 4, 5, 6, 7) .>= Vector8(repeating: Float(8 &- tail))
     for row in start..<end {
         let x = job.logits + row &* columns
         // Maximum.
         var maxVector = Vector8(repeating: -.infinity)
         var j = 0
         while j < vectorEnd { maxVector = maximum(maxVector, load8(x + j)); j &+= 8 }
-        var rowMaximum = maxVector.max()
-        for t in 0..<tail { rowMaximum = max(rowMaximum, x[vectorEnd &+ t]) }
+        if overlaps { maxVector = maximum(maxVector, load8(x + lastStart)) }
+        // Lane by lane: `SIMD.max()` is a generic call in the standard library, not inlined.
+        var rowMaximum = maxVector[0]
+        for lane in 1..<8 where maxVector[lane] > rowMaximum { rowMaximum = maxVector[lane] }
+        if !overlaps { for t in 0..<tail where x[vectorEnd &+ t] > rowMaximum { rowMaximum = x[vectorEnd &+ t] } }
         let shift = Vector8(repeating: rowMaximum)
         let target = Int(job.targets[row])
         // Read before the backward overwrites the row with e^{x − max}.
         let targetShifted = Double(x[target] - rowMaximum)
+        // The last vector's exponentials, from the inputs before the main loop overwrites them.
+        let lastExp = overlaps ? FastMath.exp(load8(x + lastStart) - shift) : Vector8()
         // Σ e^{x − max}, lanes combined in Double. The backward keeps e^{x − max} in place.
         var sumVector = Vector8()
         j = 0
@@ -136,7 +149,10 @@ private let crossEntropyRows: Parallel.RangeFunction = { context, start, end in
             j &+= 8
         }
         var tailSum: Float = 0
-        if tail > 0 {
+        if overlaps {
+            if job.writesGradient { store8(lastExp, x + lastStart) }
+            sumVector = sumVector + lastExp.replacing(with: 0, where: .!freshLanes)
+        } else if tail > 0 {
             var e = FastMath.exp(loadPartial8(x + vectorEnd, tail) - shift)
             for lane in tail..<8 { e[lane] = 0 }
             if job.writesGradient { storePartial8(e, x + vectorEnd, tail) }
@@ -148,9 +164,15 @@ private let crossEntropyRows: Parallel.RangeFunction = { context, start, end in
         job.rowLosses[row] = log(sum) - targetShifted
         if job.writesGradient {
             let factor = Vector8(repeating: Float(Double(job.gradientScale) / sum))
+            // The last vector first: it reads e before the main loop scales the overlap.
+            let lastScaled = overlaps ? load8(x + lastStart) * factor : Vector8()
             j = 0
             while j < vectorEnd { store8(load8(x + j) * factor, x + j); j &+= 8 }
-            if tail > 0 { storePartial8(loadPartial8(x + vectorEnd, tail) * factor, x + vectorEnd, tail) }
+            if overlaps {
+                store8(lastScaled, x + lastStart)
+            } else if tail > 0 {
+                storePartial8(loadPartial8(x + vectorEnd, tail) * factor, x + vectorEnd, tail)
+            }
             x[target] = x[target] - job.gradientScale
         }
     }

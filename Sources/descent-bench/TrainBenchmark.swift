@@ -124,21 +124,13 @@ struct TrainBenchmark: ParsableCommand {
         settings.learningRate = 0.05
         let optimizer = Optimizer(settings: settings, layout: network.layout)
 
-        var generator = Xoshiro256(seed: 42)
-        let stream = (0..<2_000_000).map { _ in Int32(generator.nextInt(below: s.vocab)) }
-        let t = architecture.contextLength
-        var contexts = [Int32](repeating: 0, count: s.batch * t)
-        var targets = [Int32](repeating: 0, count: s.batch)
+        let sampler = WindowSampler(vocabularySize: s.vocab, contextLength: architecture.contextLength, batchSize: s.batch)
         var lastLoss = 0.0
 
         func step() {
             // Batch sampling is part of the step, as in the reference.
-            for b in 0..<s.batch {
-                let start = generator.nextInt(below: stream.count - t)
-                for j in 0..<t { contexts[b * t + j] = stream[start + j] }
-                targets[b] = stream[start + t]
-            }
-            lastLoss = network.computeGradients(contexts: contexts, targets: targets, count: s.batch)
+            sampler.next()
+            lastLoss = network.computeGradients(contexts: sampler.contexts, targets: sampler.targets, count: s.batch)
             _ = Optimizer.clipGradients(network.gradients, maxNorm: 0)
             optimizer.step(parameters: network.parameters, gradients: network.gradients, learningRate: 0.05)
         }
@@ -165,7 +157,7 @@ struct TrainBenchmark: ParsableCommand {
         let sorted = rates.sorted()
         let median = sorted[sorted.count / 2]
         let flop = Double(6 * architecture.forwardMultiplyAdds)
-        let report = Report(model: type.rawValue, vocab: s.vocab, context: t, embedding: architecture.embeddingSize,
+        let report = Report(model: type.rawValue, vocab: s.vocab, context: architecture.contextLength, embedding: architecture.embeddingSize,
                             hidden: architecture.hiddenSize, layers: architecture.hiddenLayers, batch: s.batch, threads: threads,
                             parameters: network.parameterCount, examplesPerSecond: median, examplesPerSecondMin: sorted.first ?? 0,
                             examplesPerSecondMax: sorted.last ?? 0, millisecondsPerStep: Double(s.batch) / median * 1000,
@@ -176,8 +168,44 @@ struct TrainBenchmark: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(String(format: "%@ V=%d T=%d d=%d H=%d B=%d threads=%d: %.0f examples/s (min %.0f, max %.0f), %.3f ms/step, %.1f GFLOP/s",
-                         type.rawValue, s.vocab, t, architecture.embeddingSize, architecture.hiddenSize, s.batch, threads,
+                         type.rawValue, s.vocab, architecture.contextLength, architecture.embeddingSize, architecture.hiddenSize, s.batch, threads,
                          median, report.examplesPerSecondMin, report.examplesPerSecondMax, report.millisecondsPerStep, report.gflops))
+        }
+    }
+}
+
+/// Random training windows `X = stream[i ..< i+T]`, `Y = stream[i+T]` of a seeded random token
+/// stream of 2,000,000 ids, as the reference's `get_batch` draws them.
+final class WindowSampler {
+    let stream: [Int32]
+    let contextLength: Int
+    let batchSize: Int
+    var contexts: [Int32]
+    var targets: [Int32]
+    private var generator = Xoshiro256(seed: 42)
+
+    init(vocabularySize: Int, contextLength: Int, batchSize: Int) {
+        var generator = Xoshiro256(seed: 7)
+        stream = (0..<2_000_000).map { _ in Int32(generator.nextInt(below: vocabularySize)) }
+        self.contextLength = contextLength
+        self.batchSize = batchSize
+        contexts = [Int32](repeating: 0, count: batchSize * contextLength)
+        targets = [Int32](repeating: 0, count: batchSize)
+    }
+
+    func next() {
+        let t = contextLength
+        let limit = stream.count - t
+        stream.withUnsafeBufferPointer { tokens in
+            contexts.withUnsafeMutableBufferPointer { x in
+                targets.withUnsafeMutableBufferPointer { y in
+                    for b in 0..<batchSize {
+                        let start = generator.nextInt(below: limit)
+                        for j in 0..<t { x[b &* t &+ j] = tokens[start &+ j] }
+                        y[b] = tokens[start &+ t]
+                    }
+                }
+            }
         }
     }
 }
