@@ -6,11 +6,20 @@ import PackageDescription
 // target-CPU flag LLVM emits per-lane calls to `fmaf` (0.7 GFLOP/s instead of ~90, see
 // ../shared/SWIFT-NOTES.md). x86-64-v3 (Haswell, Zen and later) is the portable level that has
 // both. Other architectures build without the flag.
+//
+// The GEMM's AVX-512 instance (GemmAVX512) is compiled for x86-64-v4 instead and runs only after
+// Kernels has checked the CPU at run time (Sources/Kernels/InstructionSet.swift), so one binary
+// serves both kinds of CPU. Elsewhere that target builds empty.
 #if arch(x86_64)
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+let avx512Flags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
 #else
 let cpuFlags: [SwiftSetting] = []
+let avx512Flags: [SwiftSetting] = []
 #endif
+// The GEMM instances specialize GemmCore's generic code; unoptimized, they would run it through
+// witness tables, 30-100x slower, so they are optimized in debug builds too.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "Descent",
@@ -28,8 +37,17 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
-        // Numerics: float storage, GEMM, activations, losses, reductions, parameter updates.
-        .target(name: "Kernels", dependencies: ["Core"], swiftSettings: cpuFlags),
+        // The GEMM's packing, micro-kernels and loop nest, generic over the tile vector; each
+        // instance below specializes it with its own code generation.
+        .target(name: "GemmCore", swiftSettings: cpuFlags),
+        // The GEMM instance for the baseline CPU level (6×16 tile of ymm on x86-64-v3).
+        .target(name: "GemmBaseline", dependencies: ["GemmCore"], swiftSettings: cpuFlags + optimizedInDebug),
+        // The GEMM instance for AVX-512 CPUs (6×32 tile of zmm), called only after the CPU check.
+        .target(name: "GemmAVX512", dependencies: ["GemmCore"], swiftSettings: avx512Flags + optimizedInDebug),
+        // Numerics: float storage, GEMM driver and instruction-set choice, activations, losses,
+        // reductions, parameter updates.
+        .target(name: "Kernels", dependencies: ["Core", "GemmCore", "GemmBaseline", "GemmAVX512"],
+                swiftSettings: cpuFlags),
         // Language models over flat parameter buffers: bigram, MLP.
         .target(name: "Models", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
         // SGD, AdamW, learning-rate schedules, gradient clipping.
@@ -53,7 +71,7 @@ let package = Package(
                           swiftSettings: cpuFlags),
 
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GemmCore", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),

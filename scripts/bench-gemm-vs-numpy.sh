@@ -23,9 +23,10 @@
 #   --max-load X      background cores above which a pair is redone (default 0.3)
 #   options after --  go to `descent-bench kernels`, e.g. -- --shapes B,C --threads 2
 # Environment: PY (default ~/.cache/descent-bench-venv/bin/python), SCRATCH (SwiftPM scratch
-# path, default .build), SWIFT_BUILD_FLAGS (extra `swift build` flags, e.g. the AVX-512 opt-in
-# "-Xswiftc -DDESCENT_AVX512 -Xcc -march=x86-64-v4"; use its own SCRATCH), OUT (work folder,
-# default bench-out/gemm-vs-numpy), SHARED_BENCH (the peer scripts, default ../shared/bench).
+# path, default .build), SWIFT_BUILD_FLAGS (extra `swift build` flags; use their own SCRATCH),
+# DESCENT_ISA (avx2, avx512 or auto: the GEMM instance Descent runs, default auto, the widest the
+# CPU has; the table's header names the one that ran), OUT (work folder, default
+# bench-out/gemm-vs-numpy), SHARED_BENCH (the peer scripts, default ../shared/bench).
 # Writes $OUT/cells.json (every run) and $OUT/summary.json; prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -146,7 +147,8 @@ for key, rs in cells.items():
                      ratio_of_best=round(max(x["gflops"] for x in clean) / max(x["numpy_gflops"] for x in clean), 3)))
 config = lambda r: r["label"].split()[0] if r["label"][0] in "ABC" else "square"
 rows.sort(key=lambda r: (r["threads"], config(r) != "square", config(r), r["label"]))
-print(f"numpy's OpenBLAS kernel: {coretype or 'auto'}; medians over {rounds} interleaved rounds "
+isas = sorted({c.get("isa", "unknown") for c in runs})
+print(f"Descent's GEMM instruction set: {', '.join(isas)}; numpy's OpenBLAS kernel: {coretype or 'auto'}; medians over {rounds} interleaved rounds "
       f"(rounds with > {max_load} background cores dropped when others were clean)")
 print("GFLOP/s: median over rounds, and best round; paired = median over rounds of ours/numpy within a pair;")
 print("best = ratio of the two best rounds")

@@ -4,14 +4,25 @@
 //   nt: C[m,n] (+)= A[m,k] · B[n,k]ᵀ      (B stored n×k)
 //   tn: C[m,n] (+)= A[k,m]ᵀ · B[k,n]      (A stored k×m)
 //
-// Optional bias[n] is added to every row. `multiply` is the fast path (MatMul+Driver.swift,
-// MatMul+MicroKernel.swift); `reference` is the plain triple loop it is tested against.
+// Optional bias[n] is added to every row. `multiply` is the fast path (MatMul+Driver.swift, and
+// the GemmCore module it runs, on the instruction set of InstructionSet.swift); `reference` is the
+// plain triple loop it is tested against.
 // Deliberately not handled: strided views, C aliasing A or B (a precondition failure), other
 // element types.
+
+import GemmCore
 
 /// Which operands are stored transposed.
 public enum MatMulForm: String, Sendable, CaseIterable {
     case nn, nt, tn
+
+    var gemmForm: GemmForm {
+        switch self {
+        case .nn: return .nn
+        case .nt: return .nt
+        case .tn: return .tn
+        }
+    }
 }
 
 public enum MatMul {
@@ -22,22 +33,23 @@ public enum MatMul {
     /// failure naming all shapes. `c` must not overlap `a` or `b`.
     ///
     /// Deterministic: the result depends only on the operands and the shape, never on
-    /// `Parallel.threadCount` or timing. `path` forces the direct or packed path (for tests and
-    /// benchmarks; both give the same bits).
+    /// `Parallel.threadCount`, `InstructionSet.active` or timing. `path` forces the direct or
+    /// packed path (for tests and benchmarks; both give the same bits).
     public static func multiply(_ c: Matrix, _ a: Matrix, _ b: Matrix, form: MatMulForm = .nn,
                                 accumulate: Bool = false, bias: Matrix? = nil, path: MatMulPath = .automatic) {
         if let message = shapeError(c, a, b, form: form, bias: bias) { preconditionFailure(message) }
         let k = form == .tn ? a.rows : a.columns
+        let instructionSet = InstructionSet.active
         a.withUnsafeMutablePointer { aPointer in
             b.withUnsafeMutablePointer { bPointer in
                 c.withUnsafeMutablePointer { cPointer in
-                    var plan = GemmPlan(m: c.rows, n: c.columns, k: k, form: form,
+                    var plan = GemmPlan(m: c.rows, n: c.columns, k: k, form: form.gemmForm,
                                         a: UnsafePointer(aPointer), lda: a.columns,
                                         b: UnsafePointer(bPointer), ldb: b.columns,
                                         c: cPointer, ldc: c.columns,
                                         bias: bias.map { bias in bias.withUnsafeMutablePointer { UnsafePointer($0) } },
-                                        accumulate: accumulate)
-                    run(&plan, path: path)
+                                        accumulate: accumulate, tileWidth: instructionSet.tileWidth)
+                    run(&plan, path: path, instructionSet: instructionSet)
                 }
             }
         }

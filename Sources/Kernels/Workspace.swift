@@ -42,9 +42,10 @@ struct ScratchBuffer<Element> {
 }
 
 final class Workspace {
-    /// GEMM: one packed block of A (mc × kc), the B tail panel of the unpacked path.
+    /// GEMM: one packed block of A (mc × kc), the B tail panel of the unpacked path, one edge tile.
     var packedA = ScratchBuffer<Float>()
     var bTail = ScratchBuffer<Float>()
+    var edgeTile = ScratchBuffer<Float>()
     /// GEMM: packed B (one block of it, or all of a small one), shared with the workers while this
     /// thread runs a product.
     var packedB = ScratchBuffer<Float>()
@@ -54,6 +55,7 @@ final class Workspace {
     deinit {
         packedA.release()
         bTail.release()
+        edgeTile.release()
         packedB.release()
         doubles.release()
     }

@@ -1,5 +1,6 @@
 // `descent-bench kernels`: validates every kernel against its reference, then times the GEMMs of
-// the MLP configs (and 1024³) at 1 and 2 threads, and the other per-step kernels.
+// the MLP configs (and 1024³) at 1 and 2 threads, and the other per-step kernels. Prints the GEMM's
+// instruction set first (DESCENT_ISA=avx2|avx512|auto chooses it; see Kernels/InstructionSet.swift).
 //
 // Timing: 2 warm-up calls, then `--samples` samples, each a loop of calls lasting at least
 // `--min-sample-seconds`; the median is reported (min and max beside it). The GEMM cells match
@@ -65,7 +66,9 @@ struct KernelsBenchmark: ParsableCommand {
     func run() throws {
         let originalThreads = Parallel.threadCount
         defer { Parallel.threadCount = originalThreads }
-        let failures = KernelValidation.run(log: { message in if !json { print(message) } else { printError(message) } })
+        let log: (String) -> Void = { message in if !json { print(message) } else { printError(message) } }
+        log(instructionSetLine())
+        let failures = KernelValidation.run(log: log)
         if !failures.isEmpty {
             for failure in failures { printError("FAILED: \(failure)") }
             throw ExitCode.failure
@@ -90,6 +93,14 @@ struct KernelsBenchmark: ParsableCommand {
             print("")
             print(otherKernelsTable())
         }
+    }
+
+    /// "GEMM instruction set: avx512 (6×32 tile; best on this CPU: avx512; DESCENT_ISA unset)".
+    func instructionSetLine() -> String {
+        let active = InstructionSet.active
+        let tile = active == .avx512 ? "6×32 tile, zmm" : active == .avx2 ? "6×16 tile, ymm" : "6×16 tile"
+        let request = ProcessInfo.processInfo.environment["DESCENT_ISA"].map { "DESCENT_ISA=\($0)" } ?? "DESCENT_ISA unset"
+        return "GEMM instruction set: \(active.rawValue) (\(tile); best on this CPU: \(InstructionSet.best.rawValue); \(request))"
     }
 
     // MARK: GEMM
@@ -128,7 +139,7 @@ struct KernelsBenchmark: ParsableCommand {
     }
 
     func gemmTable(_ results: [GemmResult]) -> String {
-        var lines = ["GEMM, median GFLOP/s (min–max) over \(samples) samples of ≥ \(minSampleSeconds) s",
+        var lines = ["GEMM on \(InstructionSet.active.rawValue), median GFLOP/s (min–max) over \(samples) samples of ≥ \(minSampleSeconds) s",
                      pad("shape", 44) + pad("op", 9) + pad("threads", 9) + "GFLOP/s"]
         for result in results {
             lines.append(pad(result.cell.label, 44) + pad(result.cell.op, 9) + pad("\(result.threads)", 9)
@@ -140,9 +151,9 @@ struct KernelsBenchmark: ParsableCommand {
     func jsonArray(_ results: [GemmResult]) -> String {
         let objects = results.map { result in
             String(format: "{\"op\": \"%@\", \"m\": %d, \"n\": %d, \"k\": %d, \"threads\": %d, \"gflops\": %.2f, "
-                   + "\"gflops_min\": %.2f, \"gflops_max\": %.2f, \"label\": \"%@\"}",
+                   + "\"gflops_min\": %.2f, \"gflops_max\": %.2f, \"label\": \"%@\", \"isa\": \"%@\"}",
                    result.cell.op, result.cell.m, result.cell.n, result.cell.k, result.threads,
-                   result.gflops, result.minimum, result.maximum, result.cell.label)
+                   result.gflops, result.minimum, result.maximum, result.cell.label, InstructionSet.active.rawValue)
         }
         return "[\n" + objects.joined(separator: ",\n") + "\n]"
     }

@@ -1,4 +1,5 @@
 import Core
+import GemmCore
 import XCTest
 @testable import Kernels
 

@@ -82,3 +82,12 @@ func assertGradient(_ analytic: Matrix, of parameter: Matrix, step: Float = 1e-2
         }
     }
 }
+
+/// Runs `body` with `InstructionSet.active` set to `set` (or the best one the CPU has, when it
+/// lacks `set`), restoring it afterwards.
+func withInstructionSet<T>(_ set: InstructionSet, _ body: () throws -> T) rethrows -> T {
+    let saved = InstructionSet.active
+    InstructionSet.active = set
+    defer { InstructionSet.active = saved }
+    return try body()
+}

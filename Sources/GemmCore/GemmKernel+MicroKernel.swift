@@ -1,0 +1,175 @@
+// GEMM micro-kernels: a 6×NR register tile (12 tile vectors) and a 6×NR/2 tile for the narrow
+// last column panel. With SIMD8 (Kernels' baseline instance) NR = 16 and the accumulators are
+// ymm registers on x86-64-v3; with SIMD16 (GemmAVX512) NR = 32 and they are zmm registers. The
+// arithmetic per element is the same, so the bits are too.
+//
+// One k-block of a tile: for p in 0..<kc, acc[r] += A(r, p) · B(p, 0..<NR), one FMA per lane, in
+// p order, starting from zero. Then the tile is stored once:
+//     t = acc (+ bias)          first k-block only
+//     C = C + t  or  C = t      C + t for later k-blocks, or when accumulating
+// Every output element gets exactly this sequence of operations whatever the path (packed or
+// direct operands, full or edge tile), whichever thread computes it and whatever the tile width.
+// That is what makes the product bitwise independent of the thread count, of the partition and of
+// the instruction set.
+//
+// Operand addressing is generic so that one kernel serves packed panels and unpacked matrices:
+//     A(r, p) = a[p·aStep + o_r]   (o_0 = 0)      B(p, c) = b[p·bStep + c]
+// Packed A is [kc][6] (aStep 6, o_r = r); A used in place is aStep 1, o_r = r·lda (`.nn`) or
+// aStep lda, o_r = r (`.tn`). Packed B is [kc][NR] or [kc][NR/2]; B used in place has bStep ldb.
+
+/// How a finished tile is written to C.
+public struct TileStore {
+    /// C = C + t instead of C = t.
+    public var addsToC: Bool
+    /// Added to the accumulators before C, on the first k-block; already offset to the tile's
+    /// first column.
+    public var bias: UnsafePointer<Float>?
+
+    @inlinable @inline(__always)
+    public init(addsToC: Bool, bias: UnsafePointer<Float>?) {
+        self.addsToC = addsToC; self.bias = bias
+    }
+}
+
+/// Six row offsets into A (see the file header); o_0 is always 0.
+public struct RowOffsets {
+    public var o1: Int, o2: Int, o3: Int, o4: Int, o5: Int
+
+    @inlinable @inline(__always)
+    public init(_ o1: Int, _ o2: Int, _ o3: Int, _ o4: Int, _ o5: Int) {
+        self.o1 = o1; self.o2 = o2; self.o3 = o3; self.o4 = o4; self.o5 = o5
+    }
+
+    /// Offsets `r·scale` for the first `rows` rows; missing rows repeat the last valid one, so that
+    /// an edge tile read in place never touches memory outside A (its results are discarded).
+    @inlinable @inline(__always)
+    public init(rows: Int, scale: Int) {
+        let last = rows &- 1
+        o1 = min(1, last) &* scale
+        o2 = min(2, last) &* scale
+        o3 = min(3, last) &* scale
+        o4 = min(4, last) &* scale
+        o5 = min(5, last) &* scale
+    }
+
+    @inlinable
+    public static var packed: RowOffsets { RowOffsets(1, 2, 3, 4, 5) }
+}
+
+/// The GEMM's numerics for one tile vector type: the micro-tile is 6 rows × `width` columns (two
+/// `Vector`s per row). Every member is generic over `Vector`, so each instance module's copies are
+/// its own symbols.
+public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
+    @inlinable public static var rows: Int { 6 }
+    /// NR.
+    @inlinable
+    public static var width: Int { 2 &* Vector.scalarCount }
+    @inlinable
+    public static var halfWidth: Int { Vector.scalarCount }
+
+    @inlinable @inline(__always)
+    static func loadTile(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inlinable @inline(__always)
+    static func storeTile(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
+    }
+
+    @inlinable @inline(__always)
+    static func storeTileRow(_ acc: Vector, _ c: UnsafeMutablePointer<Float>, _ store: TileStore, _ biasOffset: Int) {
+        var t = acc
+        if let bias = store.bias { t = t + loadTile(bias + biasOffset) }
+        if store.addsToC { t = loadTile(c) + t }
+        storeTile(t, c)
+    }
+
+    /// One k-block of a 6×NR tile. `c` has row stride `ldc`.
+    @inlinable @inline(__always)
+    static func microKernelFull(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                                _ b: UnsafePointer<Float>, _ bStep: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        let h = halfWidth
+        var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
+        var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
+        var c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
+        var ap = a, bp = b
+        let o1 = o.o1, o2 = o.o2, o3 = o.o3, o4 = o.o4, o5 = o.o5
+        for _ in 0..<kc {
+            let b0 = loadTile(bp), b1 = loadTile(bp + h)
+            var x = Vector(repeating: ap[0])
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            x = Vector(repeating: ap[o1])
+            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            x = Vector(repeating: ap[o2])
+            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            x = Vector(repeating: ap[o3])
+            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = Vector(repeating: ap[o4])
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = Vector(repeating: ap[o5])
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            ap += aStep
+            bp += bStep
+        }
+        var row = c
+        storeTileRow(c00, row, store, 0); storeTileRow(c01, row + h, store, h); row += ldc
+        storeTileRow(c10, row, store, 0); storeTileRow(c11, row + h, store, h); row += ldc
+        storeTileRow(c20, row, store, 0); storeTileRow(c21, row + h, store, h); row += ldc
+        storeTileRow(c30, row, store, 0); storeTileRow(c31, row + h, store, h); row += ldc
+        storeTileRow(c40, row, store, 0); storeTileRow(c41, row + h, store, h); row += ldc
+        storeTileRow(c50, row, store, 0); storeTileRow(c51, row + h, store, h)
+    }
+
+    /// One k-block of a 6×NR/2 tile (the last column panel when N mod NR is 1...NR/2).
+    @inlinable @inline(__always)
+    static func microKernelHalf(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                                _ b: UnsafePointer<Float>, _ bStep: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
+        var ap = a, bp = b
+        let o1 = o.o1, o2 = o.o2, o3 = o.o3, o4 = o.o4, o5 = o.o5
+        for _ in 0..<kc {
+            let b0 = loadTile(bp)
+            c0 = c0.addingProduct(Vector(repeating: ap[0]), b0)
+            c1 = c1.addingProduct(Vector(repeating: ap[o1]), b0)
+            c2 = c2.addingProduct(Vector(repeating: ap[o2]), b0)
+            c3 = c3.addingProduct(Vector(repeating: ap[o3]), b0)
+            c4 = c4.addingProduct(Vector(repeating: ap[o4]), b0)
+            c5 = c5.addingProduct(Vector(repeating: ap[o5]), b0)
+            ap += aStep
+            bp += bStep
+        }
+        var row = c
+        storeTileRow(c0, row, store, 0); row += ldc
+        storeTileRow(c1, row, store, 0); row += ldc
+        storeTileRow(c2, row, store, 0); row += ldc
+        storeTileRow(c3, row, store, 0); row += ldc
+        storeTileRow(c4, row, store, 0); row += ldc
+        storeTileRow(c5, row, store, 0)
+    }
+
+    // Non-inlined instances: the packed ones see constant strides, so their loads use immediate
+    // offsets and the loop carries two pointer increments.
+
+    @inlinable @inline(never)
+    static func kernelPackedFull(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        microKernelFull(kc, a, 6, .packed, b, width, c, ldc, store)
+    }
+
+    @inlinable @inline(never)
+    static func kernelGeneralFull(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                                  _ b: UnsafePointer<Float>, _ bStep: Int,
+                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        microKernelFull(kc, a, aStep, o, b, bStep, c, ldc, store)
+    }
+
+    @inlinable @inline(never)
+    static func kernelGeneralHalf(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
+                                  _ b: UnsafePointer<Float>, _ bStep: Int,
+                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        microKernelHalf(kc, a, aStep, o, b, bStep, c, ldc, store)
+    }
+}

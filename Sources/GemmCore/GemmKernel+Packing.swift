@@ -1,0 +1,153 @@
+// GEMM packing: B into k-major micro-panels [kc][NR] (the narrow last one [kc][NR/2]), zero-padded,
+// and blocks of A into [panel][kc][6]. Pure copies and transposes: packing never rounds, so it
+// has no say in the bits.
+
+extension GemmKernel {
+    /// Packs `panels` of the current block of B, for the current k-block(s).
+    @inlinable
+    public static func packBPanels(_ plan: GemmPlan, panels: Range<Int>) {
+        guard let packed = plan.packedB else { return }
+        // Full panels of an in-place row-major B are copied 128 columns at a time, row by row, so that
+        // each row of B is read in runs of 512 bytes instead of strided 64-byte pieces.
+        let half = halfWidth
+        let fullPanels = plan.form == .nt ? panels.lowerBound : min(panels.upperBound, plan.n / width)
+        for block in plan.blocks {
+            let (kStart, kSize) = plan.kBlock(block)
+            var panel = panels.lowerBound
+            while panel < fullPanels {
+                let groupEnd = min(panel &+ 128 / width, fullPanels)
+                var source = plan.b + (kStart &* plan.ldb &+ panel &* width)
+                let destination = packed + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel)
+                let panelStride = kSize &* width
+                for p in 0..<kSize {
+                    var s = source, d = destination + p &* width
+                    for _ in panel..<groupEnd {
+                        storeTile(loadTile(s), d); storeTile(loadTile(s + half), d + half)
+                        s += width; d += panelStride
+                    }
+                    source += plan.ldb
+                }
+                panel = groupEnd
+            }
+            while panel < panels.upperBound {
+                let destination = packed + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel)
+                packBPanel(plan, kStart: kStart, kSize: kSize, panel: panel, into: destination)
+                panel &+= 1
+            }
+        }
+    }
+
+    /// Packs B(kStart..<kStart+kSize, panel columns) as [kSize][width], zero-padding missing columns.
+    @inlinable @inline(__always)
+    static func packBPanel(_ plan: GemmPlan, kStart: Int, kSize: Int, panel: Int, into destination: UnsafeMutablePointer<Float>) {
+        let panelWidth = plan.panelWidth(panel)
+        let column = panel &* width
+        let columns = min(panelWidth, plan.n &- column)
+        let ldb = plan.ldb
+        if plan.form == .nt {
+            // B is stored n×k: column c of the panel is a contiguous row of B. Transpose 8×8 blocks;
+            // missing columns read as zeros.
+            let kVectorEnd = kSize & ~7
+            var c0 = 0
+            while c0 < panelWidth {
+                let valid = max(0, min(8, columns &- c0))
+                let base = plan.b + ((column &+ c0) &* ldb &+ kStart)
+                @inline(__always) func row(_ i: Int, _ p: Int) -> Vector8 {
+                    i < valid ? load8(base + (i &* ldb &+ p)) : Vector8()
+                }
+                var p = 0
+                while p < kVectorEnd {
+                    let d = destination + (p &* panelWidth &+ c0)
+                    let t = transpose8x8(row(0, p), row(1, p), row(2, p), row(3, p), row(4, p), row(5, p), row(6, p), row(7, p))
+                    store8(t.0, d); store8(t.1, d + panelWidth); store8(t.2, d + 2 &* panelWidth)
+                    store8(t.3, d + 3 &* panelWidth); store8(t.4, d + 4 &* panelWidth); store8(t.5, d + 5 &* panelWidth)
+                    store8(t.6, d + 6 &* panelWidth); store8(t.7, d + 7 &* panelWidth)
+                    p &+= 8
+                }
+                while p < kSize {
+                    let d = destination + (p &* panelWidth &+ c0)
+                    for i in 0..<8 { d[i] = i < valid ? base[i &* ldb &+ p] : 0 }
+                    p &+= 1
+                }
+                c0 &+= 8
+            }
+        } else {
+            var s = plan.b + (kStart &* ldb &+ column)
+            var d = destination
+            if columns == width {
+                let half = halfWidth
+                for _ in 0..<kSize {
+                    storeTile(loadTile(s), d); storeTile(loadTile(s + half), d + half)
+                    s += ldb; d += width
+                }
+            } else {
+                for _ in 0..<kSize {
+                    for c in 0..<panelWidth { d[c] = c < columns ? s[c] : 0 }
+                    s += ldb; d += panelWidth
+                }
+            }
+        }
+    }
+
+    /// Packs rows `rowStart..<rowStart+rows` of A (all k in the block) as [panel][kSize][6].
+    @inlinable @inline(__always)
+    static func packABlock(_ plan: GemmPlan, rowStart: Int, rows: Int, kStart: Int, kSize: Int,
+                           into destination: UnsafeMutablePointer<Float>) {
+        let lda = plan.lda
+        var d = destination
+        var panelRow = 0
+        while panelRow < rows {
+            let valid = min(6, rows &- panelRow)
+            let i = rowStart &+ panelRow
+            if plan.form == .tn {
+                // A is stored k×m: the six values for one p are contiguous.
+                var s = plan.a + (kStart &* lda &+ i)
+                if valid == 6 {
+                    // One 16-byte and one 8-byte move per p instead of six scalar ones.
+                    for _ in 0..<kSize {
+                        UnsafeMutableRawPointer(d).storeBytes(of: UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                        UnsafeMutableRawPointer(d + 4).storeBytes(of: UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
+                        s += lda; d += 6
+                    }
+                } else {
+                    for _ in 0..<kSize {
+                        for r in 0..<6 { d[r] = r < valid ? s[r] : 0 }
+                        s += lda; d += 6
+                    }
+                }
+            } else {
+                let s0 = plan.a + (i &* lda &+ kStart)
+                if valid == 6 {
+                    let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+                    // Eight p at a time: transpose the 6×8 block (two zero rows) and store the six
+                    // meaningful lanes of each column.
+                    @inline(__always) func storeColumn(_ column: Vector8, _ target: UnsafeMutablePointer<Float>) {
+                        let raw = UnsafeMutableRawPointer(target)
+                        raw.storeBytes(of: column.lowHalf, as: SIMD4<Float>.self)
+                        raw.storeBytes(of: SIMD2(column[4], column[5]), toByteOffset: 16, as: SIMD2<Float>.self)
+                    }
+                    var p = 0
+                    while p &+ 8 <= kSize {
+                        let t = transpose8x8(load8(s0 + p), load8(s1 + p), load8(s2 + p), load8(s3 + p),
+                                             load8(s4 + p), load8(s5 + p), Vector8(), Vector8())
+                        storeColumn(t.0, d); storeColumn(t.1, d + 6); storeColumn(t.2, d + 12); storeColumn(t.3, d + 18)
+                        storeColumn(t.4, d + 24); storeColumn(t.5, d + 30); storeColumn(t.6, d + 36); storeColumn(t.7, d + 42)
+                        d += 48
+                        p &+= 8
+                    }
+                    while p < kSize {
+                        d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
+                        d += 6
+                        p &+= 1
+                    }
+                } else {
+                    for p in 0..<kSize {
+                        for r in 0..<6 { d[r] = r < valid ? s0[r &* lda &+ p] : 0 }
+                        d += 6
+                    }
+                }
+            }
+            panelRow &+= 6
+        }
+    }
+}
