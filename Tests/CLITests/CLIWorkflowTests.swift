@@ -59,30 +59,33 @@ final class CLIWorkflowTests: CLITestCase {
         XCTAssert(table.stdout.contains("straight") && table.stdout.contains("completed"), table.stdout)
     }
 
-    func testSigintFinishesTheStepWritesACheckpointAndResumes() throws {
+    func testSigintAndSigtermFinishTheStepWriteACheckpointAndResume() throws {
         try prepareNames(config: ["maxSteps": "1000000", "logInterval": "1", "checkpointInterval": "0", "evalInterval": "0"])
-        let (process, _, err) = try launch(["train", "tiny.json", "--run", "long", "--db", "db.sqlite"])
-        // Wait for the first progress line, then interrupt.
-        var seen = Data()
-        let handle = err.fileHandleForReading
-        while !String(decoding: seen, as: UTF8.self).contains("step ") {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            seen.append(chunk)
+        for (name, stop) in [("sigint", { (process: Process) in process.interrupt() }),
+                             ("sigterm", { (process: Process) in process.terminate() })] {
+            let (process, _, err) = try launch(["train", "tiny.json", "--run", name, "--db", "db.sqlite"])
+            // Wait for the first progress line, then signal.
+            var seen = Data()
+            let handle = err.fileHandleForReading
+            while !String(decoding: seen, as: UTF8.self).contains("step ") {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                seen.append(chunk)
+            }
+            stop(process)
+            let rest = handle.readDataToEndOfFile()
+            process.waitUntilExit()
+            let stderr = String(decoding: seen + rest, as: UTF8.self)
+            XCTAssertEqual(process.terminationStatus, 130, stderr)
+            XCTAssert(stderr.contains("interrupted: checkpoint written at step"), stderr)
+            XCTAssert(stderr.contains("descent train --resume \(name)"), stderr)
+            let entry = try XCTUnwrap(try runs()[name])
+            XCTAssertEqual(entry.status, "interrupted")
+            XCTAssertGreaterThan(entry.step, 0)
+            let resumed = try descent("train", "--resume", name, "--db", "db.sqlite", "--set", "training.maxSteps=\(entry.step + 5)")
+            XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            XCTAssertEqual(try runs()[name]?.step, entry.step + 5)
         }
-        process.interrupt()
-        let rest = handle.readDataToEndOfFile()
-        process.waitUntilExit()
-        let stderr = String(decoding: seen + rest, as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 130, stderr)
-        XCTAssert(stderr.contains("interrupted: checkpoint written at step"), stderr)
-        XCTAssert(stderr.contains("descent train --resume long"), stderr)
-        let entry = try XCTUnwrap(try runs()["long"])
-        XCTAssertEqual(entry.status, "interrupted")
-        XCTAssertGreaterThan(entry.step, 0)
-        let resumed = try descent("train", "--resume", "long", "--db", "db.sqlite", "--set", "training.maxSteps=\(entry.step + 5)")
-        XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        XCTAssertEqual(try runs()["long"]?.step, entry.step + 5)
     }
 
     func testHelpExplainsEveryVerbAndConfigKey() throws {
