@@ -16,9 +16,12 @@ public struct DescentCommand: ParsableCommand {
               descent sample names-bigram --num-samples 10
               descent runs
 
-            Runs, metrics and checkpoints live in one SQLite file (--db, default \(StoreOptions.defaultPath)).
-            `descent help VERB` explains every option of a verb.
-            """,
+
+            """
+            + HelpText.paragraphs("""
+                Runs, metrics and checkpoints live in one SQLite file (--db, default \
+                \(StoreOptions.defaultPath)). `descent help VERB` explains every option of a verb.
+                """),
         version: "0.1.0",
         subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self]
     )

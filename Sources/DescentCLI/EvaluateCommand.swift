@@ -10,14 +10,18 @@ struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure a checkpoint's loss, perplexity and bits per character on text files.",
-        discussion: """
-            The files are read as `descent prepare` reads a corpus (--split-by decides what a
-            document is) and every position is scored, document ends included: the result is the
+        discussion: HelpText.paragraphs("""
+            The files are read as `descent prepare` reads a corpus (--split-by decides what a \
+            document is) and every position is scored, document ends included: the result is the \
             validation loss a dataset prepared from that text would show.
+            """)
+            + """
+
 
             Examples:
               descent eval names-mlp --text held-out-names.txt --split-by lines
-              descent eval shakespeare --text sonnets.txt --split-by file --checkpoint best --json
+              descent eval shakespeare --text sonnets.txt --split-by file \\
+                  --checkpoint best --json
             """
     )
 

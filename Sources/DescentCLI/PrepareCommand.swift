@@ -9,18 +9,22 @@ struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
         abstract: "Tokenize text files into a dataset of compressed token shards.",
-        discussion: """
-            Builds a character-level tokenizer from the text (its sorted characters plus a
-            document-boundary token), holds out a seeded validation set, and writes
-            train_NNNNNN.bin.gz / val_NNNNNN.bin.gz shards (gzip of llm.c's shard layout), the
+        discussion: HelpText.paragraphs(
+            """
+            Builds a character-level tokenizer from the text (its sorted characters plus a \
+            document-boundary token), holds out a seeded validation set, and writes \
+            train_NNNNNN.bin.gz / val_NNNNNN.bin.gz shards (gzip of llm.c's shard layout), the \
             tokenizer and a manifest.json with a SHA-256 per shard into DIR.
+            """,
+            "Re-running replaces a dataset in DIR; a DIR holding anything else is refused.")
+            + """
+
 
             Examples:
               descent prepare names.txt --out data/names --split-by lines
-              descent prepare tinyshakespeare.txt --out data/shakespeare-char --split-by file
+              descent prepare tinyshakespeare.txt --out data/shakespeare-char \\
+                  --split-by file
               descent prepare corpus/*.txt.gz --out data/mine --split-by paragraphs
-
-            Re-running replaces a dataset in DIR; a DIR holding anything else is refused.
             """
     )
 

@@ -8,12 +8,12 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List runs with their progress and losses.",
-        discussion: """
-            Status is running, completed, interrupted (Ctrl-C or --stop-at), diverged, failed, or
-            crashed: marked running but its process is gone (killed or crashed); resume it from
-            its latest checkpoint. --json prints full-precision losses and the SHA-256 of the
+        discussion: HelpText.paragraphs("""
+            Status is running, completed, interrupted (Ctrl-C or --stop-at), diverged, failed, or \
+            crashed: marked running but its process is gone (killed or crashed); resume it from \
+            its latest checkpoint. --json prints full-precision losses and the SHA-256 of the \
             latest checkpoint's weights, so scripts can check reproducibility.
-            """
+            """)
     )
 
     @Flag(name: .long, help: "Print a JSON array of objects instead of a table.")

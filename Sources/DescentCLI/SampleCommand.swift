@@ -37,14 +37,18 @@ struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
         abstract: "Generate text from a run's checkpoint.",
-        discussion: """
-            Each sample starts like a new document (after the boundary token, then the prompt)
-            and ends at the next document boundary or after --max-tokens. The same --seed gives
+        discussion: HelpText.paragraphs("""
+            Each sample starts like a new document (after the boundary token, then the prompt) \
+            and ends at the next document boundary or after --max-tokens. The same --seed gives \
             the same text; sample i does not depend on --num-samples.
+            """)
+            + """
+
 
             Examples:
               descent sample names-mlp --num-samples 20 --seed 7
-              descent sample shakespeare --prompt "ROMEO:" --max-tokens 300 --temperature 0.8 --top-k 20
+              descent sample shakespeare --prompt "ROMEO:" --max-tokens 300 \\
+                  --temperature 0.8 --top-k 20
             """
     )
 

@@ -12,18 +12,24 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a model from a config, or resume a run.",
         discussion: """
             Start a run:     descent train configs/names-bigram.json --run names-bigram
-            Override keys:   descent train configs/names-mlp.json --set training.maxSteps=500 --set optimizer.learningRate=0.05
+            Override keys:   descent train configs/names-mlp.json \\
+                                 --set training.maxSteps=500 \\
+                                 --set optimizer.learningRate=0.05
             Pause at a step: descent train configs/names-mlp.json --stop-at 2000
-            Resume:          descent train --resume names-mlp [--set training.maxSteps=300000]
+            Resume:          descent train --resume names-mlp \\
+                                 [--set training.maxSteps=300000]
             Fine-tune:       descent train configs/other.json --init-from names-mlp
 
-            Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits with
-            code 130; a second Ctrl-C exits at once. Resuming continues bit for bit: a run
-            stopped and resumed ends with the same weights as one that never stopped.
 
-            Config keys (JSON sections; `--set section.key=value` overrides any of them):
-            \(TrainCommand.keyTable)
             """
+            + HelpText.paragraphs(
+                """
+                Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits with \
+                code 130; a second Ctrl-C exits at once. Resuming continues bit for bit: a run \
+                stopped and resumed ends with the same weights as one that never stopped.
+                """,
+                "Config keys (JSON sections; `--set section.key=value` overrides any of them):")
+            + "\n\n" + TrainCommand.keyTable
     )
 
     @Argument(help: ArgumentHelp("A training config (JSON), e.g. configs/names-bigram.json. Omit with --resume.", valueName: "config"))
@@ -62,7 +68,7 @@ struct TrainCommand: ParsableCommand {
     static var keyTable: String {
         ConfigSchema.keys.map { key in
             let value = key.defaultValue.map { "default \($0.display)" } ?? "required"
-            return "  \(key.path) — \(key.summary) (\(key.allowed); \(value))"
+            return "  \(key.path)\n" + HelpText.wrap("\(key.summary) (\(key.allowed); \(value))", indent: "      ")
         }.joined(separator: "\n")
     }
 
