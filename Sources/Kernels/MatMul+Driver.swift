@@ -20,7 +20,9 @@
 //
 // Threads split the output into row ranges (multiples of 6) or column ranges (multiples of NR);
 // since every element's arithmetic is independent of who computes it, the split only has to
-// balance the work.
+// balance the work. A product with a large B and enough columns is instead cut into one column
+// slab per thread, each run start to finish as a single-threaded product (packing its own part of
+// B, in its own cache, with no barrier until the end).
 
 import GemmBaseline
 import GemmCore
@@ -55,10 +57,19 @@ extension MatMul {
         // micro-panels meets at most eight B panels, too few to repay the packing (+11% measured
         // at 256×65×512, even at 256×128×512, -16% at 1024³). Transposed A (`.tn`) always pays.
         plan.packsA = !direct && !(plan.form == .nn && n <= GemmBlocking.directAMaximumColumns)
-        let workspace = Workspace.current
         let threads = work >= GemmBlocking.parallelMinimum ? Parallel.threadCount : 1
-        chooseSplit(&plan, threads: threads)
         let tasks = GemmTasks.of(instructionSet)
+        if !direct && threads > 1 && usesColumnSlabs(plan, threads: threads) {
+            runInColumnSlabs(plan, threads: threads, tasks: tasks)
+            return
+        }
+        execute(&plan, direct: direct, threads: threads, tasks: tasks)
+    }
+
+    /// Runs a product whose path (`direct`, `plan.packsA`) is chosen, on `threads` threads.
+    private static func execute(_ plan: inout GemmPlan, direct: Bool, threads: Int, tasks: GemmTasks) {
+        let workspace = Workspace.current
+        chooseSplit(&plan, threads: threads)
         // A small B is packed whole in one phase: two barriers per product instead of two per
         // block (-4% at 256×65×512 on 2 threads otherwise). A large one block by block, so that
         // each block is still in cache when the threads use it (+3-6% on 1 thread at 1024³ and the
@@ -97,6 +108,40 @@ extension MatMul {
         }
     }
 
+    /// Whether a product runs as independent column slabs, one per thread: when B is packed block
+    /// by block and each slab gets at least two panels. Measured interleaved at 2 threads against
+    /// the shared-block row split: 256×4096×512 .nn 129-243 against 144-178 GFLOP/s, 256×512×512
+    /// .nt +10%, 256×512×1024 .nn +12%, 1024³ about even; the shared blocks cost a barrier per
+    /// block and make each thread read the half of every block that the other packed.
+    private static func usesColumnSlabs(_ plan: GemmPlan, threads: Int) -> Bool {
+        plan.k &* plan.paddedN > GemmBlocking.wholePackedBMaximum && plan.panelCount >= 2 &* threads
+    }
+
+    /// Splits C into `threads` slabs of whole column panels and runs each as a single-threaded
+    /// product on one thread: that thread packs its own columns of B, which then stay in its own
+    /// cache, and no thread waits for another until the end. A is packed by every thread, which
+    /// is why this is for products much wider than tall. Each element's arithmetic is unchanged.
+    private static func runInColumnSlabs(_ plan: GemmPlan, threads: Int, tasks: GemmTasks) {
+        var job = ColumnSlabJob(plan: plan, slabCount: min(threads, plan.panelCount), tasks: tasks)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            Parallel.run(taskCount: pointer.pointee.slabCount, context: UnsafeMutableRawPointer(pointer)) { context, task in
+                let job = context.assumingMemoryBound(to: ColumnSlabJob.self).pointee
+                let whole = job.plan
+                let panels = balancedRange(task, of: job.slabCount, total: whole.panelCount)
+                let first = panels.lowerBound &* whole.tileWidth
+                let end = min(whole.n, panels.upperBound &* whole.tileWidth)
+                if first >= end { return }
+                let b = whole.form == .nt ? whole.b + first &* whole.ldb : whole.b + first
+                var slab = GemmPlan(m: whole.m, n: end &- first, k: whole.k, form: whole.form,
+                                    a: whole.a, lda: whole.lda, b: b, ldb: whole.ldb,
+                                    c: whole.c + first, ldc: whole.ldc, bias: whole.bias.map { $0 + first },
+                                    accumulate: whole.accumulate, tileWidth: whole.tileWidth)
+                slab.packsA = whole.packsA
+                MatMul.execute(&slab, direct: false, threads: 1, tasks: job.tasks)
+            }
+        }
+    }
+
     /// k = 0: C = bias (or C += bias), or zeros.
     private static func fillWithoutProducts(_ plan: GemmPlan) {
         for i in 0..<plan.m {
@@ -128,6 +173,12 @@ extension MatMul {
             plan.partCount = min(threads, plan.panelCount)
         }
     }
+}
+
+private struct ColumnSlabJob {
+    let plan: GemmPlan
+    let slabCount: Int
+    let tasks: GemmTasks
 }
 
 /// Part `index` of `count` of `total` units, as a half-open range; parts differ by at most one.

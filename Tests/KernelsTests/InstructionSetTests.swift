@@ -97,6 +97,7 @@ final class InstructionSetTests: XCTestCase {
         let shapes: [(MatMulForm, Int, Int, Int)] = [
             (.nn, 134, 97, 170), (.nt, 40, 300, 181), (.tn, 301, 45, 160), (.nn, 7, 1000, 300),
             (.nn, 13, 1100, 400), (.nt, 13, 1100, 400), (.tn, 13, 1100, 400), (.nn, 100, 1030, 390),
+            (.nn, 40, 60, 2500), (.nt, 50, 1100, 400),
         ]
         for (form, m, n, k) in shapes {
             if n >= 1000 { XCTAssertGreaterThan(k * n, GemmBlocking.wholePackedBMaximum) }

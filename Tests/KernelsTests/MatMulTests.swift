@@ -67,10 +67,12 @@ final class MatMulTests: XCTestCase {
         }
     }
 
-    /// Shapes past the parallel threshold, so that 2 threads really split the output.
+    /// Shapes past the parallel threshold, so that 2 threads really split the output: by rows, by
+    /// columns, and (a large B) into column slabs.
     func testBitwiseEqualAcrossThreadCountsAndRuns() {
         var generator = Xoshiro256(seed: 4)
-        for (form, m, n, k) in [(MatMulForm.nn, 134, 97, 170), (.nt, 40, 300, 181), (.tn, 301, 45, 160), (.nn, 7, 1000, 300)] {
+        for (form, m, n, k) in [(MatMulForm.nn, 134, 97, 170), (.nt, 40, 300, 181), (.tn, 301, 45, 160), (.nn, 7, 1000, 300),
+                                     (.nt, 40, 60, 2500), (.tn, 50, 1100, 400)] {
             XCTAssertGreaterThanOrEqual(m * n * k, GemmBlocking.parallelMinimum)
             let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
             let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
