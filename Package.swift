@@ -39,7 +39,9 @@ let package = Package(
 
         // The GEMM's packing, micro-kernels and loop nest, generic over the tile vector; each
         // instance below specializes it with its own code generation.
-        .target(name: "GemmCore", swiftSettings: cpuFlags),
+        // One static inline C function: a software prefetch, which Swift cannot express.
+        .target(name: "CPrefetch"),
+        .target(name: "GemmCore", dependencies: ["CPrefetch"], swiftSettings: cpuFlags),
         // The GEMM instance for the baseline CPU level (6×16 tile of ymm on x86-64-v3).
         .target(name: "GemmBaseline", dependencies: ["GemmCore"], swiftSettings: cpuFlags + optimizedInDebug),
         // The GEMM instance for AVX-512 CPUs (6×32 tile of zmm), called only after the CPU check.

@@ -17,6 +17,8 @@
 // Packed A is [kc][6] (aStep 6, o_r = r); A used in place is aStep 1, o_r = r·lda (`.nn`) or
 // aStep lda, o_r = r (`.tn`). Packed B is [kc][NR] or [kc][NR/2]; B used in place has bStep ldb.
 
+import CPrefetch
+
 /// How a finished tile is written to C.
 public struct TileStore {
     /// C = C + t instead of C = t.
@@ -91,6 +93,17 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
                                 _ b: UnsafePointer<Float>, _ bStep: Int,
                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
         let h = halfWidth
+        // The tile of C that the end adds to is, on large products, long gone from L2 (the block
+        // loop visits the whole of C between two k-blocks): ask for it now, ~kc·6 cycles before
+        // use. 1024³ on one thread: +8.5% (median of 10 interleaved pairs); prefetching the tiles
+        // that are only written measured no better.
+        if store.addsToC {
+            var row = UnsafeRawPointer(c)
+            for _ in 0..<6 {
+                descent_prefetch_l2(row); descent_prefetch_l2(row + 4 &* h); descent_prefetch_l2(row + 4 &* (2 &* h &- 1))
+                row += 4 &* ldc
+            }
+        }
         var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
         var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
         var c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
