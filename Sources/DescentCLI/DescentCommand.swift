@@ -15,10 +15,8 @@ public struct DescentCommand: ParsableCommand {
               descent train configs/names-bigram.json --run names-bigram
               descent sample names-bigram --num-samples 10
               descent runs
-
-
             """
-            + HelpText.paragraphs("""
+            + "\n\n" + HelpText.paragraphs("""
                 Runs, metrics and checkpoints live in one SQLite file (--db, default \
                 \(StoreOptions.defaultPath)). `descent help VERB` explains every option of a verb.
                 """),

@@ -15,9 +15,7 @@ struct EvaluateCommand: ParsableCommand {
             document is) and every position is scored, document ends included: the result is the \
             validation loss a dataset prepared from that text would show.
             """)
-            + """
-
-
+            + "\n\n" + """
             Examples:
               descent eval names-mlp --text held-out-names.txt --split-by lines
               descent eval shakespeare --text sonnets.txt --split-by file \\

@@ -17,9 +17,7 @@ struct PrepareCommand: ParsableCommand {
             tokenizer and a manifest.json with a SHA-256 per shard into DIR.
             """,
             "Re-running replaces a dataset in DIR; a DIR holding anything else is refused.")
-            + """
-
-
+            + "\n\n" + """
             Examples:
               descent prepare names.txt --out data/names --split-by lines
               descent prepare tinyshakespeare.txt --out data/shakespeare-char \\

@@ -42,9 +42,7 @@ struct SampleCommand: ParsableCommand {
             and ends at the next document boundary or after --max-tokens. The same --seed gives \
             the same text; sample i does not depend on --num-samples.
             """)
-            + """
-
-
+            + "\n\n" + """
             Examples:
               descent sample names-mlp --num-samples 20 --seed 7
               descent sample shakespeare --prompt "ROMEO:" --max-tokens 300 \\

@@ -19,10 +19,8 @@ struct TrainCommand: ParsableCommand {
             Resume:          descent train --resume names-mlp \\
                                  [--set training.maxSteps=300000]
             Fine-tune:       descent train configs/other.json --init-from names-mlp
-
-
             """
-            + HelpText.paragraphs(
+            + "\n\n" + HelpText.paragraphs(
                 """
                 Ctrl-C (or SIGTERM) finishes the current step, writes a checkpoint and exits with \
                 code 130; a second Ctrl-C exits at once. Resuming continues bit for bit: a run \
