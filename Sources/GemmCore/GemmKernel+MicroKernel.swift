@@ -98,10 +98,11 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         // use. 1024³ on one thread: +8.5% (median of 10 interleaved pairs); prefetching the tiles
         // that are only written measured no better.
         if store.addsToC {
-            var row = UnsafeRawPointer(c)
+            // First, middle and last float of the tile row (at most 128 bytes): every line it spans.
+            var row = c
             for _ in 0..<6 {
-                descent_prefetch_l2(row); descent_prefetch_l2(row + 4 &* h); descent_prefetch_l2(row + 4 &* (2 &* h &- 1))
-                row += 4 &* ldc
+                descent_prefetch_l2(row); descent_prefetch_l2(row + h); descent_prefetch_l2(row + (2 &* h &- 1))
+                row += ldc
             }
         }
         var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()

@@ -119,8 +119,9 @@ extension MatMul {
 
     /// Splits C into `threads` slabs of whole column panels and runs each as a single-threaded
     /// product on one thread: that thread packs its own columns of B, which then stay in its own
-    /// cache, and no thread waits for another until the end. A is packed by every thread, which
-    /// is why this is for products much wider than tall. Each element's arithmetic is unchanged.
+    /// cache, and no thread waits for another until the end. Every thread packs all of A, which
+    /// still costs less than the shared blocks' barriers (see `usesColumnSlabs`). Each element's
+    /// arithmetic is unchanged.
     private static func runInColumnSlabs(_ plan: GemmPlan, threads: Int, tasks: GemmTasks) {
         var job = ColumnSlabJob(plan: plan, slabCount: min(threads, plan.panelCount), tasks: tasks)
         withUnsafeMutablePointer(to: &job) { pointer in
