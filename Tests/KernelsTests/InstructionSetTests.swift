@@ -72,8 +72,7 @@ final class InstructionSetTests: XCTestCase {
         var generator = Xoshiro256(seed: 21)
         for form in MatMulForm.allCases {
             for (m, n, k) in sizes {
-                let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-                let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+                let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
                 let bias = randomMatrix(1, n, &generator)
                 let start = randomMatrix(m, n, &generator)
                 for path in MatMulPath.allCases {
@@ -101,8 +100,7 @@ final class InstructionSetTests: XCTestCase {
         ]
         for (form, m, n, k) in shapes {
             if n >= 1000 { XCTAssertGreaterThan(k * n, GemmBlocking.wholePackedBMaximum) }
-            let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-            let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+            let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
             let bias = randomMatrix(1, n, &generator)
             let start = randomMatrix(m, n, &generator)
             var results: [[UInt32]] = []
@@ -126,8 +124,7 @@ final class InstructionSetTests: XCTestCase {
             withInstructionSet(set) {
                 for form in MatMulForm.allCases {
                     let (m, n, k) = (9, 45, 70)
-                    let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-                    let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+                    let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
                     let c = Matrix(rows: m, columns: n)
                     MatMul.multiply(c, a, b, form: form, path: .packed)
                     let (value, magnitude) = doubleProduct(a, b, form: form, m: m, n: n, k: k, bias: nil)

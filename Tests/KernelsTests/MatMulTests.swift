@@ -16,8 +16,7 @@ final class MatMulTests: XCTestCase {
             for (m, n, k) in sizes {
                 for path in [MatMulPath.direct, .packed, .automatic] {
                     for (accumulate, hasBias) in [(false, false), (false, true), (true, false), (true, true)] {
-                        let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-                        let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+                        let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
                         let bias = hasBias ? randomMatrix(1, n, &generator) : nil
                         let c = randomMatrix(m, n, &generator)
                         let before = c.toArray()
@@ -41,8 +40,7 @@ final class MatMulTests: XCTestCase {
         var generator = Xoshiro256(seed: 2)
         for form in MatMulForm.allCases {
             let (m, n, k) = (9, 21, 30)
-            let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-            let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+            let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
             let bias = randomMatrix(1, n, &generator)
             let fast = Matrix(rows: m, columns: n), slow = Matrix(rows: m, columns: n)
             MatMul.multiply(fast, a, b, form: form, bias: bias)
@@ -55,8 +53,7 @@ final class MatMulTests: XCTestCase {
         var generator = Xoshiro256(seed: 3)
         for form in MatMulForm.allCases {
             for (m, n, k) in sizes {
-                let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-                let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+                let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
                 let bias = randomMatrix(1, n, &generator)
                 let c0 = randomMatrix(m, n, &generator)
                 let c1 = copyOf(c0)
@@ -74,8 +71,7 @@ final class MatMulTests: XCTestCase {
         for (form, m, n, k) in [(MatMulForm.nn, 134, 97, 170), (.nt, 40, 300, 181), (.tn, 301, 45, 160), (.nn, 7, 1000, 300),
                                      (.nt, 40, 60, 2500), (.tn, 50, 1100, 400)] {
             XCTAssertGreaterThanOrEqual(m * n * k, GemmBlocking.parallelMinimum)
-            let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-            let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+            let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
             let bias = randomMatrix(1, n, &generator)
             var results: [[UInt32]] = []
             for threads in [1, 2, 3, 2] {
@@ -94,8 +90,7 @@ final class MatMulTests: XCTestCase {
         let (m, n, k) = (13, 1100, 400)
         XCTAssertGreaterThan(k * n, GemmBlocking.wholePackedBMaximum)
         for form in MatMulForm.allCases {
-            let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
-            let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+            let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
             let bias = randomMatrix(1, n, &generator)
             let start = randomMatrix(m, n, &generator)
             var results: [[UInt32]] = []

@@ -91,3 +91,11 @@ func withInstructionSet<T>(_ set: InstructionSet, _ body: () throws -> T) rethro
     defer { InstructionSet.active = saved }
     return try body()
 }
+
+/// Random A and B for `form` and an m×n×k product (A stored k×m for `.tn`, B stored n×k for
+/// `.nt`), drawn in that order.
+func randomOperands(_ form: MatMulForm, m: Int, n: Int, k: Int, _ generator: inout Xoshiro256) -> (Matrix, Matrix) {
+    let a = form == .tn ? randomMatrix(k, m, &generator) : randomMatrix(m, k, &generator)
+    let b = form == .nt ? randomMatrix(n, k, &generator) : randomMatrix(k, n, &generator)
+    return (a, b)
+}
