@@ -1,7 +1,8 @@
-// GEMM micro-kernels: a 6×NR register tile (12 tile vectors) and a 6×NR/2 tile for the narrow
-// last column panel. With SIMD8 (Kernels' baseline instance) NR = 16 and the accumulators are
-// ymm registers on x86-64-v3; with SIMD16 (GemmAVX512) NR = 32 and they are zmm registers. The
-// arithmetic per element is the same, so the bits are too.
+// GEMM micro-kernels: a 6×NR register tile (12 tile vectors), a 12×NR one (24 tile vectors; only
+// where 32 registers hold it, from packed A), and a 6×NR/2 tile for the narrow last column panel.
+// With SIMD8 (Kernels' baseline instance) NR = 16 and the accumulators are ymm registers on
+// x86-64-v3; with SIMD16 (GemmAVX512) NR = 32 and they are zmm registers. The arithmetic per
+// element is the same, so the bits are too.
 //
 // One k-block of a tile: for p in 0..<kc, acc[r] += A(r, p) · B(p, 0..<NR), one FMA per lane, in
 // p order, starting from zero. Then the tile is stored once:
@@ -14,8 +15,9 @@
 //
 // Operand addressing is generic so that one kernel serves packed panels and unpacked matrices:
 //     A(r, p) = a[p·aStep + o_r]   (o_0 = 0)      B(p, c) = b[p·bStep + c]
-// Packed A is [kc][6] (aStep 6, o_r = r); A used in place is aStep 1, o_r = r·lda (`.nn`) or
-// aStep lda, o_r = r (`.tn`). Packed B is [kc][NR] or [kc][NR/2]; B used in place has bStep ldb.
+// Packed A is [kc][MR] (aStep MR, o_r = r; a 12-row panel is also read as two 6-row halves); A
+// used in place is aStep 1, o_r = r·lda (`.nn`) or aStep lda, o_r = r (`.tn`). Packed B is
+// [kc][NR] or [kc][NR/2]; B used in place has bStep ldb.
 
 import CPrefetch
 
@@ -63,6 +65,10 @@ public struct RowOffsets {
 /// its own symbols.
 public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
     @inlinable public static var rows: Int { 6 }
+    /// Rows of a packed A micro-panel ([kc][packedRows]) and of the tile computed from it when it
+    /// is full: 12 with SIMD16 (32 zmm registers hold a 12×32 tile), 6 with SIMD8 (16 ymm hold
+    /// 6×16). Partial panels are computed 6 rows at a time.
+    @inlinable public static var packedRows: Int { Vector.scalarCount >= 16 ? 12 : 6 }
     /// NR.
     @inlinable
     public static var width: Int { 2 &* Vector.scalarCount }
@@ -136,6 +142,78 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         storeTileRow(c50, row, store, 0); storeTileRow(c51, row + h, store, h)
     }
 
+    /// One k-block of a 12×NR tile from a packed A panel ([kc][12]): the AVX-512 instance's main
+    /// kernel. 24 accumulators, two B vectors and a broadcast fill 27 of the 32 zmm registers, and
+    /// each pair of B loads now feeds 24 FMAs instead of 12 (6×32: 8 loads per 12 FMAs, 12×32: 14
+    /// per 24). Each element's arithmetic is exactly `microKernelFull`'s.
+    @inlinable @inline(__always)
+    static func microKernelTwelveFull(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        let h = halfWidth
+        if store.addsToC {
+            var row = c
+            for _ in 0..<12 {
+                descent_prefetch_l2(row); descent_prefetch_l2(row + h); descent_prefetch_l2(row + (2 &* h &- 1))
+                row += ldc
+            }
+        }
+        var c00 = Vector(), c01 = Vector()
+        var c10 = Vector(), c11 = Vector()
+        var c20 = Vector(), c21 = Vector()
+        var c30 = Vector(), c31 = Vector()
+        var c40 = Vector(), c41 = Vector()
+        var c50 = Vector(), c51 = Vector()
+        var c60 = Vector(), c61 = Vector()
+        var c70 = Vector(), c71 = Vector()
+        var c80 = Vector(), c81 = Vector()
+        var c90 = Vector(), c91 = Vector()
+        var c100 = Vector(), c101 = Vector()
+        var c110 = Vector(), c111 = Vector()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let b0 = loadTile(bp), b1 = loadTile(bp + h)
+            var x = Vector(repeating: ap[0])
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            x = Vector(repeating: ap[1])
+            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            x = Vector(repeating: ap[2])
+            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            x = Vector(repeating: ap[3])
+            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = Vector(repeating: ap[4])
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = Vector(repeating: ap[5])
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            x = Vector(repeating: ap[6])
+            c60 = c60.addingProduct(x, b0); c61 = c61.addingProduct(x, b1)
+            x = Vector(repeating: ap[7])
+            c70 = c70.addingProduct(x, b0); c71 = c71.addingProduct(x, b1)
+            x = Vector(repeating: ap[8])
+            c80 = c80.addingProduct(x, b0); c81 = c81.addingProduct(x, b1)
+            x = Vector(repeating: ap[9])
+            c90 = c90.addingProduct(x, b0); c91 = c91.addingProduct(x, b1)
+            x = Vector(repeating: ap[10])
+            c100 = c100.addingProduct(x, b0); c101 = c101.addingProduct(x, b1)
+            x = Vector(repeating: ap[11])
+            c110 = c110.addingProduct(x, b0); c111 = c111.addingProduct(x, b1)
+            ap += 12
+            bp += 2 &* h
+        }
+        var row = c
+        storeTileRow(c00, row, store, 0); storeTileRow(c01, row + h, store, h); row += ldc
+        storeTileRow(c10, row, store, 0); storeTileRow(c11, row + h, store, h); row += ldc
+        storeTileRow(c20, row, store, 0); storeTileRow(c21, row + h, store, h); row += ldc
+        storeTileRow(c30, row, store, 0); storeTileRow(c31, row + h, store, h); row += ldc
+        storeTileRow(c40, row, store, 0); storeTileRow(c41, row + h, store, h); row += ldc
+        storeTileRow(c50, row, store, 0); storeTileRow(c51, row + h, store, h); row += ldc
+        storeTileRow(c60, row, store, 0); storeTileRow(c61, row + h, store, h); row += ldc
+        storeTileRow(c70, row, store, 0); storeTileRow(c71, row + h, store, h); row += ldc
+        storeTileRow(c80, row, store, 0); storeTileRow(c81, row + h, store, h); row += ldc
+        storeTileRow(c90, row, store, 0); storeTileRow(c91, row + h, store, h); row += ldc
+        storeTileRow(c100, row, store, 0); storeTileRow(c101, row + h, store, h); row += ldc
+        storeTileRow(c110, row, store, 0); storeTileRow(c111, row + h, store, h)
+    }
+
     /// One k-block of a 6×NR/2 tile (the last column panel when N mod NR is 1...NR/2).
     @inlinable @inline(__always)
     static func microKernelHalf(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
@@ -171,6 +249,12 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
     static func kernelPackedFull(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                  _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
         microKernelFull(kc, a, 6, .packed, b, width, c, ldc, store)
+    }
+
+    @inlinable @inline(never)
+    static func kernelPackedTwelve(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        microKernelTwelveFull(kc, a, b, c, ldc, store)
     }
 
     @inlinable @inline(never)

@@ -1,6 +1,6 @@
 // GEMM packing: B into k-major micro-panels [kc][NR] (the narrow last one [kc][NR/2]), zero-padded,
-// and blocks of A into [panel][kc][6]. Pure copies and transposes: packing never rounds, so it
-// has no say in the bits.
+// and blocks of A into [panel][kc][MR] (MR = packedRows, 6 or 12), six rows at a time. Pure copies
+// and transposes: packing never rounds, so it has no say in the bits.
 
 extension GemmKernel {
     /// Packs `panels` of the current block of B, for the current k-block(s).
@@ -89,65 +89,81 @@ extension GemmKernel {
         }
     }
 
-    /// Packs rows `rowStart..<rowStart+rows` of A (all k in the block) as [panel][kSize][6].
+    /// Packs rows `rowStart..<rowStart+rows` of A (all k in the block) as [panel][kSize][packedRows],
+    /// zero-padding the last panel's missing rows.
     @inlinable @inline(__always)
     static func packABlock(_ plan: GemmPlan, rowStart: Int, rows: Int, kStart: Int, kSize: Int,
                            into destination: UnsafeMutablePointer<Float>) {
-        let lda = plan.lda
-        var d = destination
+        let panelRows = packedRows
+        var panel = destination
         var panelRow = 0
         while panelRow < rows {
-            let valid = min(6, rows &- panelRow)
-            let i = rowStart &+ panelRow
-            if plan.form == .tn {
-                // A is stored k×m: the six values for one p are contiguous.
-                var s = plan.a + (kStart &* lda &+ i)
-                if valid == 6 {
-                    // One 16-byte and one 8-byte move per p instead of six scalar ones.
-                    for _ in 0..<kSize {
-                        UnsafeMutableRawPointer(d).storeBytes(of: UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-                        UnsafeMutableRawPointer(d + 4).storeBytes(of: UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
-                        s += lda; d += 6
-                    }
-                } else {
-                    for _ in 0..<kSize {
-                        for r in 0..<6 { d[r] = r < valid ? s[r] : 0 }
-                        s += lda; d += 6
-                    }
+            var sixRows = 0
+            while sixRows < panelRows {
+                let valid = max(0, min(6, rows &- panelRow &- sixRows))
+                packSixRows(plan, row: rowStart &+ panelRow &+ sixRows, valid: valid, kStart: kStart, kSize: kSize,
+                            into: panel + sixRows, step: panelRows)
+                sixRows &+= 6
+            }
+            panel += panelRows &* kSize
+            panelRow &+= panelRows
+        }
+    }
+
+    /// Packs six rows of A from `row` (the first `valid` of them; the rest as zeros) for k in the
+    /// block: the six values of one p go to `destination + p·step ..< + 6`.
+    @inlinable @inline(__always)
+    static func packSixRows(_ plan: GemmPlan, row i: Int, valid: Int, kStart: Int, kSize: Int,
+                            into destination: UnsafeMutablePointer<Float>, step: Int) {
+        let lda = plan.lda
+        var d = destination
+        if plan.form == .tn {
+            // A is stored k×m: the six values for one p are contiguous.
+            var s = plan.a + (kStart &* lda &+ i)
+            if valid == 6 {
+                // One 16-byte and one 8-byte move per p instead of six scalar ones.
+                for _ in 0..<kSize {
+                    UnsafeMutableRawPointer(d).storeBytes(of: UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(d + 4).storeBytes(of: UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
+                    s += lda; d += step
                 }
             } else {
-                let s0 = plan.a + (i &* lda &+ kStart)
-                if valid == 6 {
-                    let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
-                    // Eight p at a time: transpose the 6×8 block (two zero rows) and store the six
-                    // meaningful lanes of each column.
-                    @inline(__always) func storeColumn(_ column: Vector8, _ target: UnsafeMutablePointer<Float>) {
-                        let raw = UnsafeMutableRawPointer(target)
-                        raw.storeBytes(of: column.lowHalf, as: SIMD4<Float>.self)
-                        raw.storeBytes(of: SIMD2(column[4], column[5]), toByteOffset: 16, as: SIMD2<Float>.self)
-                    }
-                    var p = 0
-                    while p &+ 8 <= kSize {
-                        let t = transpose8x8(load8(s0 + p), load8(s1 + p), load8(s2 + p), load8(s3 + p),
-                                             load8(s4 + p), load8(s5 + p), Vector8(), Vector8())
-                        storeColumn(t.0, d); storeColumn(t.1, d + 6); storeColumn(t.2, d + 12); storeColumn(t.3, d + 18)
-                        storeColumn(t.4, d + 24); storeColumn(t.5, d + 30); storeColumn(t.6, d + 36); storeColumn(t.7, d + 42)
-                        d += 48
-                        p &+= 8
-                    }
-                    while p < kSize {
-                        d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
-                        d += 6
-                        p &+= 1
-                    }
-                } else {
-                    for p in 0..<kSize {
-                        for r in 0..<6 { d[r] = r < valid ? s0[r &* lda &+ p] : 0 }
-                        d += 6
-                    }
+                for _ in 0..<kSize {
+                    for r in 0..<6 { d[r] = r < valid ? s[r] : 0 }
+                    s += lda; d += step
                 }
             }
-            panelRow &+= 6
+        } else if valid == 6 {
+            let s0 = plan.a + (i &* lda &+ kStart)
+            let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+            // Eight p at a time: transpose the 6×8 block (two zero rows) and store the six
+            // meaningful lanes of each column.
+            @inline(__always) func storeColumn(_ column: Vector8, _ target: UnsafeMutablePointer<Float>) {
+                let raw = UnsafeMutableRawPointer(target)
+                raw.storeBytes(of: column.lowHalf, as: SIMD4<Float>.self)
+                raw.storeBytes(of: SIMD2(column[4], column[5]), toByteOffset: 16, as: SIMD2<Float>.self)
+            }
+            var p = 0
+            while p &+ 8 <= kSize {
+                let t = transpose8x8(load8(s0 + p), load8(s1 + p), load8(s2 + p), load8(s3 + p),
+                                     load8(s4 + p), load8(s5 + p), Vector8(), Vector8())
+                storeColumn(t.0, d); storeColumn(t.1, d + step); storeColumn(t.2, d + 2 &* step)
+                storeColumn(t.3, d + 3 &* step); storeColumn(t.4, d + 4 &* step); storeColumn(t.5, d + 5 &* step)
+                storeColumn(t.6, d + 6 &* step); storeColumn(t.7, d + 7 &* step)
+                d += 8 &* step
+                p &+= 8
+            }
+            while p < kSize {
+                d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
+                d += step
+                p &+= 1
+            }
+        } else {
+            let s0 = plan.a + (i &* lda &+ kStart)
+            for p in 0..<kSize {
+                for r in 0..<6 { d[r] = r < valid ? s0[r &* lda &+ p] : 0 }
+                d += step
+            }
         }
     }
 }

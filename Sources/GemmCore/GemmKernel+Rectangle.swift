@@ -47,22 +47,36 @@ extension GemmKernel {
                         var tileBias: UnsafePointer<Float>? = nil
                         if isFirstBlock, let bias = plan.bias { tileBias = bias + column }
                         let store = TileStore(addsToC: !isFirstBlock || plan.accumulate, bias: tileBias)
-                        var panelRow = 0
-                        while panelRow < blockRows {
-                            let tileRows = min(6, blockRows &- panelRow)
-                            let i = rowStart &+ panelRow
-                            let isFull = tileRows == 6 && columns == panelWidth
-                            let target = isFull ? plan.c + (i &* plan.ldc &+ column) : edgeTile
-                            let targetStride = isFull ? plan.ldc : panelWidth
-                            let targetStore = isFull ? store : TileStore(addsToC: false, bias: nil)
-                            if let packedA {
+                        let tileTarget = TileTarget(c: plan.c, ldc: plan.ldc, column: column, columns: columns,
+                                                    panelWidth: panelWidth, store: store, edgeTile: edgeTile)
+                        if let packedA {
+                            // Full MR-row panels in one tile; a partial panel (and the narrow last
+                            // column panel) six rows at a time, reading the packed panel with stride MR.
+                            let panelRows = packedRows
+                            var panelRow = 0
+                            while panelRow < blockRows {
                                 let aPanel = UnsafePointer(packedA + panelRow &* kSize)
-                                if panelWidth == width {
-                                    kernelPackedFull(kSize, aPanel, bPanel, target, targetStride, targetStore)
+                                let i = rowStart &+ panelRow
+                                let tileRows = min(panelRows, blockRows &- panelRow)
+                                if panelRows == 12 && tileRows == 12 && columns == width {
+                                    kernelPackedTwelve(kSize, aPanel, bPanel, plan.c + (i &* plan.ldc &+ column), plan.ldc, store)
+                                } else if panelRows == 6 && tileRows == 6 && columns == width {
+                                    kernelPackedFull(kSize, aPanel, bPanel, plan.c + (i &* plan.ldc &+ column), plan.ldc, store)
                                 } else {
-                                    kernelGeneralHalf(kSize, aPanel, 6, .packed, bPanel, bStep, target, targetStride, targetStore)
+                                    var sixRows = 0
+                                    while sixRows < tileRows {
+                                        computeSixRows(tileTarget, row: i &+ sixRows, rows: min(6, tileRows &- sixRows), kSize: kSize,
+                                                       a: aPanel + sixRows, aStep: panelRows, offsets: .packed, b: bPanel, bStep: bStep)
+                                        sixRows &+= 6
+                                    }
                                 }
-                            } else {
+                                panelRow &+= panelRows
+                            }
+                        } else {
+                            var panelRow = 0
+                            while panelRow < blockRows {
+                                let tileRows = min(6, blockRows &- panelRow)
+                                let i = rowStart &+ panelRow
                                 let aPanel: UnsafePointer<Float>
                                 let aStep: Int
                                 let offsets: RowOffsets
@@ -75,23 +89,38 @@ extension GemmKernel {
                                     aStep = 1
                                     offsets = RowOffsets(rows: tileRows, scale: plan.lda)
                                 }
-                                if panelWidth == width {
-                                    kernelGeneralFull(kSize, aPanel, aStep, offsets, bPanel, bStep, target, targetStride, targetStore)
-                                } else {
-                                    kernelGeneralHalf(kSize, aPanel, aStep, offsets, bPanel, bStep, target, targetStride, targetStore)
-                                }
+                                computeSixRows(tileTarget, row: i, rows: tileRows, kSize: kSize,
+                                               a: aPanel, aStep: aStep, offsets: offsets, b: bPanel, bStep: bStep)
+                                panelRow &+= 6
                             }
-                            if !isFull {
-                                storeEdgeTile(edgeTile, width: panelWidth, rows: tileRows, columns: columns,
-                                              c: plan.c + (i &* plan.ldc &+ column), ldc: plan.ldc, store: store)
-                            }
-                            panelRow &+= 6
                         }
                     }
                     rowStart &+= blockRows
                 }
             }
             chunkStart = chunkEnd
+        }
+    }
+
+    /// Computes rows `row..<row+rows` (at most 6) of one column panel with the general kernels,
+    /// through the edge tile when the tile does not fit C.
+    @inlinable @inline(__always)
+    static func computeSixRows(_ target: TileTarget, row i: Int, rows: Int, kSize: Int,
+                               a: UnsafePointer<Float>, aStep: Int, offsets: RowOffsets,
+                               b: UnsafePointer<Float>, bStep: Int) {
+        let isFull = rows == 6 && target.columns == target.panelWidth
+        let c = target.c + (i &* target.ldc &+ target.column)
+        let output = isFull ? c : target.edgeTile
+        let outputStride = isFull ? target.ldc : target.panelWidth
+        let outputStore = isFull ? target.store : TileStore(addsToC: false, bias: nil)
+        if target.panelWidth == width {
+            kernelGeneralFull(kSize, a, aStep, offsets, b, bStep, output, outputStride, outputStore)
+        } else {
+            kernelGeneralHalf(kSize, a, aStep, offsets, b, bStep, output, outputStride, outputStore)
+        }
+        if !isFull {
+            storeEdgeTile(target.edgeTile, width: target.panelWidth, rows: rows, columns: target.columns,
+                          c: c, ldc: target.ldc, store: target.store)
         }
     }
 
@@ -116,5 +145,21 @@ extension GemmKernel {
                 for j in 0..<columns { row[j] = source[j] }
             }
         }
+    }
+}
+
+/// Where one column panel's tiles go: C from `column`, `columns` of them valid in a panel
+/// `panelWidth` wide, and the edge tile for tiles that do not fit.
+public struct TileTarget {
+    public var c: UnsafeMutablePointer<Float>, ldc: Int
+    public var column: Int, columns: Int, panelWidth: Int
+    public var store: TileStore
+    public var edgeTile: UnsafeMutablePointer<Float>
+
+    @inlinable @inline(__always)
+    public init(c: UnsafeMutablePointer<Float>, ldc: Int, column: Int, columns: Int, panelWidth: Int,
+                store: TileStore, edgeTile: UnsafeMutablePointer<Float>) {
+        self.c = c; self.ldc = ldc; self.column = column; self.columns = columns; self.panelWidth = panelWidth
+        self.store = store; self.edgeTile = edgeTile
     }
 }

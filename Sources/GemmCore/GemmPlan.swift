@@ -1,9 +1,10 @@
 // GemmCore: the GEMM's numerics, written once and generic over the SIMD register type of its
 // micro-tile, so that each instruction-set module specializes it with its own code generation:
 // Kernels for the package's baseline (SIMD8, 6×16 tile; x86-64-v3 on x86), GemmAVX512 for
-// x86-64-v4 (SIMD16, 6×32 tile). Everything here is `@inlinable` and generic over the tile vector
-// (`GemmKernel<Vector>`), so every out-of-line copy a module emits carries its vector type in its
-// symbol name: the linker can never merge an AVX-512 copy into the baseline path.
+// x86-64-v4 (SIMD16, 12×32 tile, 6×32 on edges). Everything here is `@inlinable` and generic over
+// the tile vector (`GemmKernel<Vector>`), so every out-of-line copy a module emits carries its
+// vector type in its symbol name: the linker can never merge an AVX-512 copy into the baseline
+// path.
 //
 // This file: the plan of one product (sizes, operands, blocking, the split) and the blocking
 // constants. Packing, micro-kernels and the loop nest are in the GemmKernel files. Deliberately
@@ -21,7 +22,7 @@ public enum GemmForm: Sendable {
 public enum GemmBlocking {
     /// k is cut into ⌈k / 384⌉ blocks of (nearly) equal size (OpenBLAS's Haswell kc is 384 too).
     @inlinable public static var maximumKBlock: Int { 384 }
-    /// Rows of A packed at once (a multiple of 6): 48 × 384 floats (72 KiB) stay in L2. Blocking is
+    /// Rows of A packed at once (a multiple of 6 and 12): 48 × 384 floats (72 KiB) stay in L2. Blocking is
     /// flat here: 6…96 rows measured within ±4% on 1024³ (48 among the best).
     @inlinable public static var rowBlock: Int { 48 }
     /// Columns per pass over a packed A block: up to 1024, so that most products pack each block
@@ -49,6 +50,8 @@ public struct GemmPlan {
     /// NR: the micro-tile's width (two tile vectors), 16 or 32. Fixes the panel geometry below and
     /// which instance may compute the plan.
     public let tileWidth: Int
+    /// Rows of a packed A micro-panel: the instance's `GemmKernel.packedRows`, 6 or 12.
+    public let packedRows: Int
     public var packsA: Bool
     /// Packed B: one block (`blockPanels` × k-block `blockIndex`) at a time on the packed path,
     /// all of it on the direct path's `.nt`; nil when B is read in place.
@@ -73,11 +76,12 @@ public struct GemmPlan {
     public init(m: Int, n: Int, k: Int, form: GemmForm,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, accumulate: Bool,
-                 tileWidth: Int) {
+                 tileWidth: Int, packedRows: Int) {
         self.m = m; self.n = n; self.k = k; self.form = form
         self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
         self.bias = bias; self.accumulate = accumulate
         self.tileWidth = tileWidth
+        self.packedRows = packedRows
         packsA = false
         packedB = nil
         kBlockCount = max(1, (k + GemmBlocking.maximumKBlock - 1) / GemmBlocking.maximumKBlock)
@@ -93,6 +97,11 @@ public struct GemmPlan {
         blockPanels = 0..<panelCount
         blockIndex = -1
     }
+
+    /// The unit of a row split between threads: a packed A micro-panel, or 6 rows when A is read
+    /// in place.
+    @inlinable
+    public var rowsPerPanel: Int { packsA ? packedRows : 6 }
 
     /// Column panels per pass over a packed A block (`GemmBlocking.columnsPerChunk` columns).
     @inlinable
@@ -137,7 +146,7 @@ public struct GemmPlan {
 
 /// Per-thread scratch for one `computeRectangle` call, sized by `GemmPlan.scratchCounts`.
 public struct GemmScratch {
-    /// One mc × kc block of A ([panel][kc][6]); nil when A is read in place.
+    /// One mc × kc block of A ([panel][kc][MR]); nil when A is read in place.
     public var packedA: UnsafeMutablePointer<Float>?
     /// The narrow last panel of an in-place B; nil unless `copiesLastPanel`.
     public var bTail: UnsafeMutablePointer<Float>?

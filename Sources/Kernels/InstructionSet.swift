@@ -1,7 +1,7 @@
 // Which SIMD instruction set the GEMM runs on, chosen once, at run time.
 //
 // The default build compiles every module for x86-64-v3 (AVX2 + FMA) except GemmAVX512, which is
-// compiled for x86-64-v4 and holds the 6×32 zmm instance of the GEMM. Before the first product,
+// compiled for x86-64-v4 and holds the 12×32 zmm instance of the GEMM. Before the first product,
 // `InstructionSet.best` reads the "flags" line of /proc/cpuinfo and answers `.avx512` when it lists
 // avx512f, avx512cd, avx512bw, avx512dq and avx512vl (x86-64-v4 exactly; Linux drops these flags
 // when the kernel does not save the zmm state), `.avx2` otherwise. DESCENT_ISA=avx2|avx512|auto in
@@ -28,7 +28,7 @@ public enum InstructionSet: String, Sendable, CaseIterable {
     case portable
     /// The 6×16 tile in ymm registers: x86-64-v3 (Haswell, Zen and later).
     case avx2
-    /// The 6×32 tile in zmm registers: x86-64-v4 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 and
+    /// The 12×32 tile in zmm registers: x86-64-v4 (Skylake-SP, Ice Lake, Sapphire Rapids, Zen 4 and
     /// later); 1.8–1.9× the AVX2 tile's speed where measured.
     case avx512
 
@@ -46,6 +46,9 @@ public enum InstructionSet: String, Sendable, CaseIterable {
 
     /// NR, the micro-tile's width in floats.
     var tileWidth: Int { self == .avx512 ? GemmKernel<SIMD16<Float>>.width : GemmKernel<SIMD8<Float>>.width }
+
+    /// Rows of a packed A micro-panel.
+    var packedRows: Int { self == .avx512 ? GemmKernel<SIMD16<Float>>.packedRows : GemmKernel<SIMD8<Float>>.packedRows }
 
     /// The set to use for a request (nil: automatic) on a machine whose widest set is `best`.
     static func resolve(_ requested: InstructionSet?, best: InstructionSet) -> InstructionSet {

@@ -5,8 +5,9 @@
 //   packed  BLIS-style. For each chunk of up to 1024 columns and each k-block, the threads
 //           together pack that block of B into k-major micro-panels ([kc][NR], the last one
 //           [kc][NR/2] when N mod NR ≤ NR/2), then each thread computes its rows with it, packing
-//           its own mc×kc blocks of A into [kc][6] micro-panels (a `.nn` A with at most 128
-//           columns of C is read in place). A B of at most 512 KiB is packed whole, up front.
+//           its own mc×kc blocks of A into [kc][MR] micro-panels (MR = 12 on AVX-512, 6
+//           otherwise; a `.nn` A with at most 128 columns of C is read in place). A B of at
+//           most 512 KiB is packed whole, up front.
 //           Loops: column chunk, k-block, row block, column panel, row panel.
 //   direct  For small products, where packing costs more than it saves: A is read in place, B
 //           too for `.nn`/`.tn` (only the narrow last panel is copied, so that no load runs past
@@ -18,7 +19,7 @@
 // All paths and both instances give bitwise identical results (see
 // GemmCore/GemmKernel+MicroKernel.swift).
 //
-// Threads split the output into row ranges (multiples of 6) or column ranges (multiples of NR);
+// Threads split the output into row ranges (multiples of MR, or of 6 when A is read in place) or column ranges (multiples of NR);
 // since every element's arithmetic is independent of who computes it, the split only has to
 // balance the work. A product with a large B and enough columns is instead cut into one column
 // slab per thread, each run start to finish as a single-threaded product (packing its own part of
@@ -136,7 +137,8 @@ extension MatMul {
                 var slab = GemmPlan(m: whole.m, n: end &- first, k: whole.k, form: whole.form,
                                     a: whole.a, lda: whole.lda, b: b, ldb: whole.ldb,
                                     c: whole.c + first, ldc: whole.ldc, bias: whole.bias.map { $0 + first },
-                                    accumulate: whole.accumulate, tileWidth: whole.tileWidth)
+                                    accumulate: whole.accumulate, tileWidth: whole.tileWidth,
+                                    packedRows: whole.packedRows)
                 slab.packsA = whole.packsA
                 MatMul.execute(&slab, direct: false, threads: 1, tasks: job.tasks)
             }
@@ -162,7 +164,7 @@ extension MatMul {
     /// Splits the output into `threads` parts of equal work: row ranges when there are enough row
     /// panels (packing A is then never duplicated), column ranges otherwise.
     private static func chooseSplit(_ plan: inout GemmPlan, threads: Int) {
-        let rowPanels = (plan.m + 5) / 6
+        let rowPanels = (plan.m + plan.rowsPerPanel - 1) / plan.rowsPerPanel
         if threads <= 1 {
             plan.partCount = 1
             plan.splitsRows = true
@@ -234,8 +236,9 @@ private func computePart(_ context: UnsafeMutableRawPointer, _ task: Int,
     let plan = UnsafePointer(context.assumingMemoryBound(to: GemmPlan.self))
     let rows: Range<Int>, panels: Range<Int>
     if plan.pointee.splitsRows {
-        let rowPanels = balancedRange(task, of: plan.pointee.partCount, total: (plan.pointee.m + 5) / 6)
-        rows = (rowPanels.lowerBound * 6)..<min(plan.pointee.m, rowPanels.upperBound * 6)
+        let unit = plan.pointee.rowsPerPanel
+        let rowPanels = balancedRange(task, of: plan.pointee.partCount, total: (plan.pointee.m + unit - 1) / unit)
+        rows = (rowPanels.lowerBound * unit)..<min(plan.pointee.m, rowPanels.upperBound * unit)
         panels = plan.pointee.blockPanels
     } else {
         let part = balancedRange(task, of: plan.pointee.partCount, total: plan.pointee.panelCount)

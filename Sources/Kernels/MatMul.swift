@@ -48,7 +48,8 @@ public enum MatMul {
                                         b: UnsafePointer(bPointer), ldb: b.columns,
                                         c: cPointer, ldc: c.columns,
                                         bias: bias.map { bias in bias.withUnsafeMutablePointer { UnsafePointer($0) } },
-                                        accumulate: accumulate, tileWidth: instructionSet.tileWidth)
+                                        accumulate: accumulate, tileWidth: instructionSet.tileWidth,
+                                        packedRows: instructionSet.packedRows)
                     run(&plan, path: path, instructionSet: instructionSet)
                 }
             }

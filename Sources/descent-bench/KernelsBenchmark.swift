@@ -95,10 +95,10 @@ struct KernelsBenchmark: ParsableCommand {
         }
     }
 
-    /// "GEMM instruction set: avx512 (6×32 tile; best on this CPU: avx512; DESCENT_ISA unset)".
+    /// "GEMM instruction set: avx512 (12×32 tile; best on this CPU: avx512; DESCENT_ISA unset)".
     func instructionSetLine() -> String {
         let active = InstructionSet.active
-        let tile = active == .avx512 ? "6×32 tile, zmm" : active == .avx2 ? "6×16 tile, ymm" : "6×16 tile"
+        let tile = active == .avx512 ? "12×32 tile, zmm" : active == .avx2 ? "6×16 tile, ymm" : "6×16 tile"
         let request = ProcessInfo.processInfo.environment["DESCENT_ISA"].map { "DESCENT_ISA=\($0)" } ?? "DESCENT_ISA unset"
         return "GEMM instruction set: \(active.rawValue) (\(tile); best on this CPU: \(InstructionSet.best.rawValue); \(request))"
     }
