@@ -69,6 +69,10 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
     /// is full: 12 with SIMD16 (32 zmm registers hold a 12×32 tile), 6 with SIMD8 (16 ymm hold
     /// 6×16). Partial panels are computed 6 rows at a time.
     @inlinable public static var packedRows: Int { Vector.scalarCount >= 16 ? 12 : 6 }
+    /// Up to this many columns, a last column panel is computed by `microKernelColumns`, which
+    /// spends one FMA per column and k on a whole packed panel (4 for any 1-4 columns), where the
+    /// row tiles spend MR/6 · 6 (half panel) per k: 8 with SIMD16 (vs 12), 4 with SIMD8 (vs 6).
+    @inlinable public static var columnKernelMaximum: Int { Vector.scalarCount / 2 }
     /// NR.
     @inlinable
     public static var width: Int { 2 &* Vector.scalarCount }
@@ -242,6 +246,58 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         storeTileRow(c5, row, store, 0)
     }
 
+    /// One k-block of the last few columns of C against a whole packed A panel, with the roles of
+    /// A and B swapped: one vector holds a column of the panel's rows (A(0..<MR, p), read with one
+    /// load from the [kc][MR] panel), and each column j of C is one accumulator,
+    /// acc_j += A(·, p) · B(p, j). A tile 6 rows tall spends a whole FMA on every row whatever the
+    /// width, so a last panel with one valid column costs 12 FMAs per k in 12×NR/2 tiles; here it
+    /// costs one. Lane i of acc_j is C(i, j) with exactly `microKernelFull`'s arithmetic (each FMA
+    /// multiplies the same two numbers, and the products round the same in either order), and the
+    /// stores below repeat `storeTileRow`'s additions, so the bits do not change.
+    ///
+    /// Computes `columns` (1...4) columns from `b` (bStep apart per p; lanes past `columns` read
+    /// padding), and stores rows `0..<rows` of them. The load of A reads `Vector.scalarCount − MR`
+    /// floats past each p's rows, into the next p's, and past the block's end on the last p: the
+    /// packed-A scratch has that much padding (`GemmPlan.scratchCounts`).
+    @inlinable @inline(__always)
+    static func microKernelColumns(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int,
+                                   _ b: UnsafePointer<Float>, _ bStep: Int, columns: Int, rows: Int,
+                                   _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
+        var ap = a, bp = b
+        if columns == 1 {
+            for _ in 0..<kc {
+                c0 = c0.addingProduct(loadTile(ap), Vector(repeating: bp[0]))
+                ap += aStep
+                bp += bStep
+            }
+        } else {
+            for _ in 0..<kc {
+                let x = loadTile(ap)
+                c0 = c0.addingProduct(x, Vector(repeating: bp[0]))
+                c1 = c1.addingProduct(x, Vector(repeating: bp[1]))
+                c2 = c2.addingProduct(x, Vector(repeating: bp[2]))
+                c3 = c3.addingProduct(x, Vector(repeating: bp[3]))
+                ap += aStep
+                bp += bStep
+            }
+        }
+        @inline(__always) func storeColumn(_ acc: Vector, _ j: Int) {
+            var target = c + j
+            for i in 0..<rows {
+                var t = acc[i]
+                if let bias = store.bias { t = t + bias[j] }
+                if store.addsToC { t = target.pointee + t }
+                target.pointee = t
+                target += ldc
+            }
+        }
+        storeColumn(c0, 0)
+        if columns > 1 { storeColumn(c1, 1) }
+        if columns > 2 { storeColumn(c2, 2) }
+        if columns > 3 { storeColumn(c3, 3) }
+    }
+
     // Non-inlined instances: the packed ones see constant strides, so their loads use immediate
     // offsets and the loop carries two pointer increments.
 
@@ -255,6 +311,13 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
     static func kernelPackedTwelve(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
         microKernelTwelveFull(kc, a, b, c, ldc, store)
+    }
+
+    @inlinable @inline(never)
+    static func kernelColumns(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int,
+                              _ b: UnsafePointer<Float>, _ bStep: Int, columns: Int, rows: Int,
+                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        microKernelColumns(kc, a, aStep, b, bStep, columns: columns, rows: rows, c, ldc, store)
     }
 
     @inlinable @inline(never)

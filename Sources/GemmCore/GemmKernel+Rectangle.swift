@@ -50,15 +50,26 @@ extension GemmKernel {
                         let tileTarget = TileTarget(c: plan.c, ldc: plan.ldc, column: column, columns: columns,
                                                     panelWidth: panelWidth, store: store, edgeTile: edgeTile)
                         if let packedA {
-                            // Full MR-row panels in one tile; a partial panel (and the narrow last
-                            // column panel) six rows at a time, reading the packed panel with stride MR.
+                            // Full MR-row panels in one tile; a last column panel with at most
+                            // `columnKernelMaximum` columns a column at a time; other partial panels
+                            // (and the narrow last column panel) six rows at a time, reading the
+                            // packed panel with stride MR.
                             let panelRows = packedRows
                             var panelRow = 0
                             while panelRow < blockRows {
                                 let aPanel = UnsafePointer(packedA + panelRow &* kSize)
                                 let i = rowStart &+ panelRow
                                 let tileRows = min(panelRows, blockRows &- panelRow)
-                                if panelRows == 12 && tileRows == 12 && columns == width {
+                                if columns <= columnKernelMaximum {
+                                    var first = 0
+                                    while first < columns {
+                                        let count = min(4, columns &- first)
+                                        let groupStore = TileStore(addsToC: store.addsToC, bias: store.bias.map { $0 + first })
+                                        kernelColumns(kSize, aPanel, panelRows, bPanel + first, bStep, columns: count, rows: tileRows,
+                                                      plan.c + (i &* plan.ldc &+ column &+ first), plan.ldc, groupStore)
+                                        first &+= 4
+                                    }
+                                } else if panelRows == 12 && tileRows == 12 && columns == width {
                                     kernelPackedTwelve(kSize, aPanel, bPanel, plan.c + (i &* plan.ldc &+ column), plan.ldc, store)
                                 } else if panelRows == 6 && tileRows == 6 && columns == width {
                                     kernelPackedFull(kSize, aPanel, bPanel, plan.c + (i &* plan.ldc &+ column), plan.ldc, store)

@@ -139,7 +139,8 @@ public struct GemmPlan {
     @inlinable
     public func scratchCounts(panels: Range<Int>) -> (packedA: Int, bTail: Int, edgeTile: Int) {
         let maxK = kBlock(0).size
-        return (packsA ? GemmBlocking.rowBlock &* maxK : 0, copiesLastPanel(panels) ? maxK &* tileWidth : 0,
+        // Packed A gets NR/2 floats of padding: `microKernelColumns` loads a whole vector per p.
+        return (packsA ? GemmBlocking.rowBlock &* maxK &+ tileWidth / 2 : 0, copiesLastPanel(panels) ? maxK &* tileWidth : 0,
                 6 &* tileWidth)
     }
 }

@@ -48,10 +48,11 @@ final class InstructionSetTests: XCTestCase {
     }
 
     /// Sizes around both tiles (6×16 and 6×32, their half panels, AVX-512's 12-row packed
-    /// panels and their 1-11-row remainders) and the 384 k-block.
+    /// panels and their 1-11-row remainders, last panels of 1-8 columns) and the 384 k-block.
     let sizes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (7, 13, 65), (13, 65, 7), (6, 16, 1), (6, 32, 3), (5, 17, 400), (12, 24, 257), (7, 31, 13),
         (19, 33, 769), (2, 47, 5), (11, 48, 9), (6, 49, 20), (65, 100, 33), (3, 257, 17), (30, 64, 50), (47, 96, 21),
+        (25, 35, 40), (14, 38, 70),
     ]
 
     /// Runs `body` once per instance and returns the bit patterns it produced; skips when the CPU

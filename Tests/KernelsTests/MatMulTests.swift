@@ -4,11 +4,12 @@ import XCTest
 @testable import Kernels
 
 final class MatMulTests: XCTestCase {
-    /// Sizes around the tiles (6 and 12 rows, 16 and 32 columns), the narrow last panel and the 384
-    /// k-block.
+    /// Sizes around the tiles (6 and 12 rows, 16 and 32 columns), the narrow last panel, last
+    /// panels of 1-8 columns and the 384 k-block.
     let sizes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 7, 13), (7, 1, 13), (6, 16, 1), (7, 13, 65), (13, 65, 7), (65, 17, 33),
         (5, 24, 400), (12, 9, 257), (33, 40, 3), (2, 257, 5), (19, 8, 769), (30, 64, 50), (47, 96, 21),
+        (25, 35, 40), (14, 38, 70),
     ]
 
     func testEveryFormAndPathMatchesDoubleReference() {
