@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "GemmCore", dependencies: ["CPrefetch"], swiftSettings: cpuFlags),
         // The GEMM instance for the baseline CPU level (6×16 tile of ymm on x86-64-v3).
         .target(name: "GemmBaseline", dependencies: ["GemmCore"], swiftSettings: cpuFlags + optimizedInDebug),
-        // The GEMM instance for AVX-512 CPUs (6×32 tile of zmm), called only after the CPU check.
+        // The GEMM instance for AVX-512 CPUs (12×32 tile of zmm), called only after the CPU check.
         .target(name: "GemmAVX512", dependencies: ["GemmCore"], swiftSettings: avx512Flags + optimizedInDebug),
         // Numerics: float storage, GEMM driver and instruction-set choice, activations, losses,
         // reductions, parameter updates.
