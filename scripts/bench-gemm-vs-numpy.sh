@@ -12,9 +12,11 @@
 # --max-load cores of background load is repeated (up to 3 times) and then kept but flagged.
 # Reported per cell: medians of each side, the median over rounds of the paired ratio, and the
 # ratio of each side's best round (slowdowns from the host are one-sided, so the best rounds are the
-# least disturbed). AGGREGATE_ONLY=1 re-prints the tables from an existing $OUT/cells.json. Niced processes
-# count as load too: with the kernel's autogroup scheduling a niced job in another session still
-# takes its share of the cores, and OpenBLAS's 2-thread GEMM collapses 5-100x beside one.
+# least disturbed). 1-thread pairs run both sides pinned to one core, alternating cores between
+# rounds (the host's cores differ in speed from moment to moment). AGGREGATE_ONLY=1 re-prints the
+# tables from an existing $OUT/cells.json. Niced processes count as load too: with the kernel's
+# autogroup scheduling a niced job in another session still takes its share of the cores, and
+# OpenBLAS's 2-thread GEMM collapses 5-100x beside one.
 #
 # Usage: scripts/bench-gemm-vs-numpy.sh [--rounds N] [--coretype NAME] [--max-load X] [-- bench options]
 #   --rounds N        rounds of the interleaved pairs (default 3)
@@ -102,10 +104,14 @@ def wait_idle(threshold=0.15, timeout=300):
             return load
         time.sleep(2.0)
 
-def measured(cmd, stdin_text=None, env=None):
-    """Runs cmd; returns (stdout, cores other processes kept busy meanwhile)."""
+CPUS = sorted(os.sched_getaffinity(0))
+
+def measured(cmd, stdin_text=None, env=None, cpu=None):
+    """Runs cmd (on `cpu` alone when given); returns (stdout, cores other processes kept busy
+    meanwhile)."""
+    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     b0, t0, w0 = busy(), os.times(), time.perf_counter()
-    result = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=env, check=True)
+    result = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=env, check=True, preexec_fn=pin)
     b1, t1, w1 = busy(), os.times(), time.perf_counter()
     own = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
     return result.stdout, max(0.0, (b1 - b0 - own) / max(w1 - w0, 1e-9))
@@ -114,19 +120,25 @@ runs = json.load(open(os.path.join(out, "cells.json"))) if os.environ.get("AGGRE
 for r in range(1, 0 if runs else rounds + 1):
     for op, m, n, k in cells:
         for threads in thread_counts:
+            # Both sides of a 1-thread pair run on the same core, alternating between cores from
+            # round to round: this host's cores are not equally fast at any moment (pinned, the same
+            # L2-bound loop measured 97-154 GFLOP/s on one and 107-167 on the other, seconds apart),
+            # and unpinned the two sides of a pair could land on different ones.
+            cpu = CPUS[(r - 1) % len(CPUS)] if threads == "1" and len(CPUS) > 1 else None
             for attempt in range(1, 4):
                 wait_idle()
                 ours, ours_load = measured([bench, "kernels", "--json", "--gemm-only", "--cell", f"{op}:{m}:{n}:{k}",
-                                            "--threads", threads] + args)
-                both, numpy_load = measured([sys.executable, os.path.join(shared, "gemm_numpy.py")], ours, numpy_env)
+                                            "--threads", threads] + args, cpu=cpu)
+                both, numpy_load = measured([sys.executable, os.path.join(shared, "gemm_numpy.py")], ours, numpy_env, cpu=cpu)
                 load = max(ours_load, numpy_load)
                 cell = json.loads(both)[0]
-                print(f"round {r} {op} {m}x{n}x{k} threads {threads}: {cell['gflops']:.1f} vs {cell['numpy_gflops']:.1f} GFLOP/s, "
+                print(f"round {r} {op} {m}x{n}x{k} threads {threads}" + (f" (cpu {cpu})" if cpu is not None else "") +
+                      f": {cell['gflops']:.1f} vs {cell['numpy_gflops']:.1f} GFLOP/s, "
                       f"background {ours_load:.2f}/{numpy_load:.2f} cores" + (" - redo" if load > max_load and attempt < 3 else ""),
                       file=sys.stderr, flush=True)
                 if load <= max_load or attempt == 3:
                     break
-            cell.update(round=r, background_load=round(load, 2), loaded=load > max_load)
+            cell.update(round=r, background_load=round(load, 2), loaded=load > max_load, cpu=cpu)
             runs.append(cell)
 if not os.environ.get("AGGREGATE_ONLY"):
     json.dump(runs, open(os.path.join(out, "cells.json"), "w"), indent=1)
