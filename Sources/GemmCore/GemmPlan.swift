@@ -72,6 +72,9 @@ public struct GemmPlan {
     public var partCount: Int
     /// Column-panel ranges that pack B in parallel.
     public var packPartCount: Int
+    /// Each compute task packs the B panels it reads (all of a small B, k-blocks included) into
+    /// its own scratch first, instead of all tasks sharing one packed B (Kernels' driver decides).
+    public var packsBInTask: Bool
 
     public init(m: Int, n: Int, k: Int, form: GemmForm,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -93,6 +96,7 @@ public struct GemmPlan {
         splitsRows = true
         partCount = 1
         packPartCount = 1
+        packsBInTask = false
         packsBlocks = false
         blockPanels = 0..<panelCount
         blockIndex = -1

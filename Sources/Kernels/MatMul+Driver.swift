@@ -71,12 +71,23 @@ extension MatMul {
     private static func execute(_ plan: inout GemmPlan, direct: Bool, threads: Int, tasks: GemmTasks) {
         let workspace = Workspace.current
         chooseSplit(&plan, threads: threads)
-        // A small B is packed whole in one phase: two barriers per product instead of two per
-        // block (-4% at 256×65×512 on 2 threads otherwise). A large one block by block, so that
-        // each block is still in cache when the threads use it (+3-6% on 1 thread at 1024³ and the
-        // configs' large products).
+        // A small B is packed whole. Split between threads, each task packs the panels it reads
+        // (all of them for a row split) into its own workspace, with no barrier before it
+        // computes: a panel packed by the other core costs far more to read than to pack again
+        // (at 256×65×512 on 2 threads the worker's half took 126-144 µs against the packing
+        // thread's 96-101 with shared panels, 180-195 when the caller packed all of them). A
+        // large B is packed block by block, so that each block is still in cache when the
+        // threads use it (+3-6% on 1 thread at 1024³ and the configs' large products).
         if direct || plan.k &* plan.paddedN <= GemmBlocking.wholePackedBMaximum {
-            if plan.form == .nt || !direct { plan.packedB = workspace.packedB.reserve(plan.k &* plan.paddedN) }
+            let packsB = plan.form == .nt || !direct
+            if packsB && plan.partCount > 1 {
+                plan.packsBInTask = true
+                withUnsafeMutablePointer(to: &plan) { pointer in
+                    Parallel.run(taskCount: pointer.pointee.partCount, context: UnsafeMutableRawPointer(pointer), tasks.compute)
+                }
+                return
+            }
+            if packsB { plan.packedB = workspace.packedB.reserve(plan.k &* plan.paddedN) }
             plan.packPartCount = min(threads, plan.panelCount)
             withUnsafeMutablePointer(to: &plan) { pointer in
                 let context = UnsafeMutableRawPointer(pointer)
@@ -209,13 +220,13 @@ struct GemmTasks {
     /// GemmBaseline's instance (SIMD8; x86-64-v3 on x86).
     static let baseline = GemmTasks(
         packB: { context, task in packBPart(context, task, GemmBaseline.packB) },
-        compute: { context, task in computePart(context, task, GemmBaseline.computeRectangle) })
+        compute: { context, task in computePart(context, task, GemmBaseline.packB, GemmBaseline.computeRectangle) })
 
     #if arch(x86_64)
     /// GemmAVX512's instance; chosen only when `InstructionSet.active` is `.avx512`.
     static let avx512 = GemmTasks(
         packB: { context, task in packBPart(context, task, GemmAVX512.packB) },
-        compute: { context, task in computePart(context, task, GemmAVX512.computeRectangle) })
+        compute: { context, task in computePart(context, task, GemmAVX512.packB, GemmAVX512.computeRectangle) })
     #endif
 }
 
@@ -229,9 +240,11 @@ private func packBPart(_ context: UnsafeMutableRawPointer, _ task: Int,
     packB(plan, (blockPanels.lowerBound + part.lowerBound)..<(blockPanels.lowerBound + part.upperBound))
 }
 
-/// Computes part `task` of C for the current block, with scratch from this thread's workspace.
+/// Computes part `task` of C for the current block, with scratch from this thread's workspace;
+/// first packs the B panels it reads there when the plan says so (`packsBInTask`).
 @inline(__always)
 private func computePart(_ context: UnsafeMutableRawPointer, _ task: Int,
+                         _ packB: (UnsafePointer<GemmPlan>, Range<Int>) -> Void,
                          _ compute: (UnsafePointer<GemmPlan>, Range<Int>, Range<Int>, GemmScratch) -> Void) {
     let plan = UnsafePointer(context.assumingMemoryBound(to: GemmPlan.self))
     let rows: Range<Int>, panels: Range<Int>
@@ -252,5 +265,14 @@ private func computePart(_ context: UnsafeMutableRawPointer, _ task: Int,
     let scratch = GemmScratch(packedA: counts.packedA > 0 ? workspace.packedA.reserve(counts.packedA) : nil,
                               bTail: counts.bTail > 0 ? workspace.bTail.reserve(counts.bTail) : nil,
                               edgeTile: workspace.edgeTile.reserve(counts.edgeTile))
-    compute(plan, rows, panels, scratch)
+    guard plan.pointee.packsBInTask else {
+        compute(plan, rows, panels, scratch)
+        return
+    }
+    var own = plan.pointee
+    own.packedB = workspace.packedB.reserve(own.k &* own.paddedN)
+    withUnsafePointer(to: own) { pointer in
+        packB(pointer, panels)
+        compute(pointer, rows, panels, scratch)
+    }
 }

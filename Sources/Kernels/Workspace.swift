@@ -47,7 +47,8 @@ final class Workspace {
     var bTail = ScratchBuffer<Float>()
     var edgeTile = ScratchBuffer<Float>()
     /// GEMM: packed B (one block of it, or all of a small one), shared with the workers while this
-    /// thread runs a product.
+    /// thread runs a product; or, for a small B split between threads, this thread's own copy of
+    /// the panels its task reads.
     var packedB = ScratchBuffer<Float>()
     /// Reductions: per-row or per-chunk partial sums, combined in index order.
     var doubles = ScratchBuffer<Double>()
