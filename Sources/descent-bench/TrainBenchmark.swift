@@ -19,10 +19,12 @@ struct TrainBenchmark: ParsableCommand {
         commandName: "train",
         abstract: "Time whole training steps (examples per second and GFLOP/s) for a model shape.",
         discussion: """
-            Presets match ../shared/bench/README.md: --config A (V 27, T 3, d 10, H 200, B 32),
-            B (V 65, T 16, d 64, H 512, B 256), C (V 4096, T 8, d 64, H 512, B 256); explicit
-            options override a preset. GFLOP/s counts the six matrix products of a step,
-            6·(T·d·H + H·V) flop per example, as the reference does.
+            Presets match ../shared/bench/README.md:
+              --config A   V 27, T 3, d 10, H 200, B 32
+              --config B   V 65, T 16, d 64, H 512, B 256
+              --config C   V 4096, T 8, d 64, H 512, B 256
+            Explicit options override a preset. GFLOP/s counts the six matrix products
+            of a step, 6·(T·d·H + H·V) flop per example, as the reference does.
             """)
 
     @Option(help: "Preset shape: A, B or C.")
