@@ -98,6 +98,12 @@ extension GemmKernel {
         var panel = destination
         var panelRow = 0
         while panelRow < rows {
+            if panelRows == 12 && rows &- panelRow >= 12 {
+                packTwelveRows(plan, row: rowStart &+ panelRow, kStart: kStart, kSize: kSize, into: panel)
+                panel += 12 &* kSize
+                panelRow &+= 12
+                continue
+            }
             var sixRows = 0
             while sixRows < panelRows {
                 let valid = max(0, min(6, rows &- panelRow &- sixRows))
@@ -107,6 +113,58 @@ extension GemmKernel {
             }
             panel += panelRows &* kSize
             panelRow &+= panelRows
+        }
+    }
+
+    /// Packs twelve rows of A from `row` (all present) as [kSize][12]: the same values as two
+    /// `packSixRows` calls, with half the stores (one 8- and one 4-float store per p where those
+    /// make four).
+    @inlinable @inline(__always)
+    static func packTwelveRows(_ plan: GemmPlan, row i: Int, kStart: Int, kSize: Int,
+                               into destination: UnsafeMutablePointer<Float>) {
+        let lda = plan.lda
+        var d = destination
+        @inline(__always) func storeLow(_ value: Vector8, _ target: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(target).storeBytes(of: value.lowHalf, as: SIMD4<Float>.self)
+        }
+        if plan.form == .tn {
+            // A is stored k×m: the twelve values for one p are contiguous.
+            var s = plan.a + (kStart &* lda &+ i)
+            for _ in 0..<kSize {
+                store8(load8(s), d)
+                UnsafeMutableRawPointer(d + 8).storeBytes(of: UnsafeRawPointer(s + 8).loadUnaligned(as: SIMD4<Float>.self),
+                                                          as: SIMD4<Float>.self)
+                s += lda; d += 12
+            }
+            return
+        }
+        let s0 = plan.a + (i &* lda &+ kStart)
+        let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
+        let s6 = s5 + lda, s7 = s6 + lda, s8 = s7 + lda, s9 = s8 + lda, s10 = s9 + lda, s11 = s10 + lda
+        // Eight p at a time: rows 0-7 transpose into eight full columns, rows 8-11 (with four zero
+        // rows) into eight half columns.
+        var p = 0
+        while p &+ 8 <= kSize {
+            let t = transpose8x8(load8(s0 + p), load8(s1 + p), load8(s2 + p), load8(s3 + p),
+                                 load8(s4 + p), load8(s5 + p), load8(s6 + p), load8(s7 + p))
+            let u = transpose8x8(load8(s8 + p), load8(s9 + p), load8(s10 + p), load8(s11 + p),
+                                 Vector8(), Vector8(), Vector8(), Vector8())
+            store8(t.0, d); storeLow(u.0, d + 8)
+            store8(t.1, d + 12); storeLow(u.1, d + 20)
+            store8(t.2, d + 24); storeLow(u.2, d + 32)
+            store8(t.3, d + 36); storeLow(u.3, d + 44)
+            store8(t.4, d + 48); storeLow(u.4, d + 56)
+            store8(t.5, d + 60); storeLow(u.5, d + 68)
+            store8(t.6, d + 72); storeLow(u.6, d + 80)
+            store8(t.7, d + 84); storeLow(u.7, d + 92)
+            d += 96
+            p &+= 8
+        }
+        while p < kSize {
+            d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p]
+            d[6] = s6[p]; d[7] = s7[p]; d[8] = s8[p]; d[9] = s9[p]; d[10] = s10[p]; d[11] = s11[p]
+            d += 12
+            p &+= 1
         }
     }
 
