@@ -7,7 +7,8 @@
 //           [kc][NR/2] when N mod NR ≤ NR/2), then each thread computes its rows with it, packing
 //           its own mc×kc blocks of A into [kc][MR] micro-panels (MR = 12 on AVX-512, 6
 //           otherwise; a `.nn` A with at most 128 columns of C is read in place). A B of at
-//           most 512 KiB is packed whole, up front.
+//           most 512 KiB is packed whole, up front, and when the output is split between
+//           threads every task packs the panels it reads for itself (see `execute`).
 //           Loops: column chunk, k-block, row block, column panel, row panel.
 //   direct  For small products, where packing costs more than it saves: A is read in place, B
 //           too for `.nn`/`.tn` (only the narrow last panel is copied, so that no load runs past
@@ -19,9 +20,9 @@
 // All paths and both instances give bitwise identical results (see
 // GemmCore/GemmKernel+MicroKernel.swift).
 //
-// Threads split the output into row ranges (multiples of MR, or of 6 when A is read in place) or column ranges (multiples of NR);
-// since every element's arithmetic is independent of who computes it, the split only has to
-// balance the work. A product with a large B and enough columns is instead cut into one column
+// Threads split the output into row ranges (multiples of MR, or of 6 when A is read in place) or
+// column ranges (multiples of NR); since every element's arithmetic is independent of who
+// computes it, the split only has to balance the work. A product with a large B and enough columns is instead cut into one column
 // slab per thread, each run start to finish as a single-threaded product (packing its own part of
 // B, in its own cache, with no barrier until the end).
 
