@@ -97,6 +97,15 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         storeTile(t, c)
     }
 
+    /// Stores one row of a full tile (its two vectors) at `row` and moves `row` to the next one.
+    @inlinable @inline(__always)
+    static func storeFullTileRow(_ low: Vector, _ high: Vector, _ row: inout UnsafeMutablePointer<Float>, _ ldc: Int,
+                                 _ store: TileStore) {
+        let h = halfWidth
+        storeTileRow(low, row, store, 0); storeTileRow(high, row + h, store, h)
+        row += ldc
+    }
+
     /// Asks for the `rows` × NR tile of C at `c` in L2. The tile a kernel adds to is, on large
     /// products, long gone from L2 by then (the block loop visits the whole of C between two
     /// k-blocks), and the kernel's k loop (~kc·6 cycles) hides the fetch. 1024³ on one thread:
@@ -143,12 +152,12 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
             bp += bStep
         }
         var row = c
-        storeTileRow(c00, row, store, 0); storeTileRow(c01, row + h, store, h); row += ldc
-        storeTileRow(c10, row, store, 0); storeTileRow(c11, row + h, store, h); row += ldc
-        storeTileRow(c20, row, store, 0); storeTileRow(c21, row + h, store, h); row += ldc
-        storeTileRow(c30, row, store, 0); storeTileRow(c31, row + h, store, h); row += ldc
-        storeTileRow(c40, row, store, 0); storeTileRow(c41, row + h, store, h); row += ldc
-        storeTileRow(c50, row, store, 0); storeTileRow(c51, row + h, store, h)
+        storeFullTileRow(c00, c01, &row, ldc, store)
+        storeFullTileRow(c10, c11, &row, ldc, store)
+        storeFullTileRow(c20, c21, &row, ldc, store)
+        storeFullTileRow(c30, c31, &row, ldc, store)
+        storeFullTileRow(c40, c41, &row, ldc, store)
+        storeFullTileRow(c50, c51, &row, ldc, store)
     }
 
     /// One k-block of a 12×NR tile from a packed A panel ([kc][12]): the AVX-512 instance's main
@@ -203,18 +212,18 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
             bp += 2 &* h
         }
         var row = c
-        storeTileRow(c00, row, store, 0); storeTileRow(c01, row + h, store, h); row += ldc
-        storeTileRow(c10, row, store, 0); storeTileRow(c11, row + h, store, h); row += ldc
-        storeTileRow(c20, row, store, 0); storeTileRow(c21, row + h, store, h); row += ldc
-        storeTileRow(c30, row, store, 0); storeTileRow(c31, row + h, store, h); row += ldc
-        storeTileRow(c40, row, store, 0); storeTileRow(c41, row + h, store, h); row += ldc
-        storeTileRow(c50, row, store, 0); storeTileRow(c51, row + h, store, h); row += ldc
-        storeTileRow(c60, row, store, 0); storeTileRow(c61, row + h, store, h); row += ldc
-        storeTileRow(c70, row, store, 0); storeTileRow(c71, row + h, store, h); row += ldc
-        storeTileRow(c80, row, store, 0); storeTileRow(c81, row + h, store, h); row += ldc
-        storeTileRow(c90, row, store, 0); storeTileRow(c91, row + h, store, h); row += ldc
-        storeTileRow(c100, row, store, 0); storeTileRow(c101, row + h, store, h); row += ldc
-        storeTileRow(c110, row, store, 0); storeTileRow(c111, row + h, store, h)
+        storeFullTileRow(c00, c01, &row, ldc, store)
+        storeFullTileRow(c10, c11, &row, ldc, store)
+        storeFullTileRow(c20, c21, &row, ldc, store)
+        storeFullTileRow(c30, c31, &row, ldc, store)
+        storeFullTileRow(c40, c41, &row, ldc, store)
+        storeFullTileRow(c50, c51, &row, ldc, store)
+        storeFullTileRow(c60, c61, &row, ldc, store)
+        storeFullTileRow(c70, c71, &row, ldc, store)
+        storeFullTileRow(c80, c81, &row, ldc, store)
+        storeFullTileRow(c90, c91, &row, ldc, store)
+        storeFullTileRow(c100, c101, &row, ldc, store)
+        storeFullTileRow(c110, c111, &row, ldc, store)
     }
 
     /// One k-block of a 6×NR/2 tile (the last column panel when N mod NR is 1...NR/2).

@@ -3,7 +3,8 @@
 
 extension GemmKernel {
     /// Computes C(rows, columns of `panels`) over the plan's current k-block(s), on the calling
-    /// thread. `scratch` is sized by `plan.scratchCounts(panels:)`; `plan.tileWidth` must be `width`.
+    /// thread. `scratch` is sized by `plan.scratchCounts(panels:)`; `plan.tileWidth` and
+    /// `plan.packedRows` must be this instance's `width` and `packedRows`.
     @inlinable
     public static func computeRectangle(_ plan: GemmPlan, rows: Range<Int>, panels: Range<Int>, scratch: GemmScratch) {
         if rows.isEmpty || panels.isEmpty { return }
