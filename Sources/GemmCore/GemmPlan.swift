@@ -54,8 +54,9 @@ public struct GemmPlan {
     /// Rows of a packed A micro-panel: the instance's `GemmKernel.packedRows`, 6 or 12.
     public let packedRows: Int
     public var packsA: Bool
-    /// Packed B: one block (`blockPanels` × k-block `blockIndex`) at a time on the packed path,
-    /// all of it on the direct path's `.nt`; nil when B is read in place.
+    /// Packed B: one block (`blockPanels` × k-block `blockIndex`) at a time, shared by the
+    /// threads, for a large B; a compute task's own copy of the panels it reads for a small one
+    /// (`packsBInTask`); nil when B is read in place.
     public var packedB: UnsafeMutablePointer<Float>?
     /// The packed path packs B block by block, right before the threads use it: the block stays in
     /// cache, and both threads read the same copy.
@@ -71,10 +72,10 @@ public struct GemmPlan {
     /// The split between threads: `partCount` row ranges or column-panel ranges.
     public var splitsRows: Bool
     public var partCount: Int
-    /// Column-panel ranges that pack B in parallel.
+    /// Column-panel ranges that pack a block of a large B in parallel.
     public var packPartCount: Int
-    /// Each compute task packs the B panels it reads (all of a small B, k-blocks included) into
-    /// its own scratch first, instead of all tasks sharing one packed B (Kernels' driver decides).
+    /// Each compute task packs the B panels it reads (all k-blocks of them) into its own scratch
+    /// first: set for a small B that is packed at all (Kernels' driver decides).
     public var packsBInTask: Bool
 
     public init(m: Int, n: Int, k: Int, form: GemmForm,

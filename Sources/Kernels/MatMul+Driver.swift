@@ -7,8 +7,8 @@
 //           [kc][NR/2] when N mod NR ≤ NR/2), then each thread computes its rows with it, packing
 //           its own mc×kc blocks of A into [kc][MR] micro-panels (MR = 12 on AVX-512, 6
 //           otherwise; a `.nn` A with at most 128 columns of C is read in place). A B of at
-//           most 512 KiB is packed whole, up front, and when the output is split between
-//           threads every task packs the panels it reads for itself (see `execute`).
+//           most 512 KiB is instead packed whole, up front, by every task for itself: the
+//           panels that task reads (see `execute`).
 //           Loops: column chunk, k-block, row block, column panel, row panel.
 //   direct  For small products, where packing costs more than it saves: A is read in place, B
 //           too for `.nn`/`.tn` (only the narrow last panel is copied, so that no load runs past
@@ -72,30 +72,17 @@ extension MatMul {
     private static func execute(_ plan: inout GemmPlan, direct: Bool, threads: Int, tasks: GemmTasks) {
         let workspace = Workspace.current
         chooseSplit(&plan, threads: threads)
-        // A small B is packed whole. Split between threads, each task packs the panels it reads
-        // (all of them for a row split) into its own workspace, with no barrier before it
-        // computes: a panel packed by the other core costs far more to read than to pack again
+        // A small B is packed whole, by each compute task for itself: the panels it reads (all
+        // of them for a row split) go into its own workspace, with no barrier before it
+        // computes. A panel packed by the other core costs far more to read than to pack again
         // (at 256×65×512 on 2 threads the worker's half took 126-144 µs against the packing
         // thread's 96-101 with shared panels, 180-195 when the caller packed all of them). A
         // large B is packed block by block, so that each block is still in cache when the
         // threads use it (+3-6% on 1 thread at 1024³ and the configs' large products).
         if direct || plan.k &* plan.paddedN <= GemmBlocking.wholePackedBMaximum {
-            let packsB = plan.form == .nt || !direct
-            if packsB && plan.partCount > 1 {
-                plan.packsBInTask = true
-                withUnsafeMutablePointer(to: &plan) { pointer in
-                    Parallel.run(taskCount: pointer.pointee.partCount, context: UnsafeMutableRawPointer(pointer), tasks.compute)
-                }
-                return
-            }
-            if packsB { plan.packedB = workspace.packedB.reserve(plan.k &* plan.paddedN) }
-            plan.packPartCount = min(threads, plan.panelCount)
+            plan.packsBInTask = plan.form == .nt || !direct
             withUnsafeMutablePointer(to: &plan) { pointer in
-                let context = UnsafeMutableRawPointer(pointer)
-                if pointer.pointee.packedB != nil {
-                    Parallel.run(taskCount: pointer.pointee.packPartCount, context: context, tasks.packB)
-                }
-                Parallel.run(taskCount: pointer.pointee.partCount, context: context, tasks.compute)
+                Parallel.run(taskCount: pointer.pointee.partCount, context: UnsafeMutableRawPointer(pointer), tasks.compute)
             }
             return
         }
@@ -262,18 +249,14 @@ private func computePart(_ context: UnsafeMutableRawPointer, _ task: Int,
     }
     if rows.isEmpty || panels.isEmpty { return }
     let workspace = Workspace.current
-    let counts = plan.pointee.scratchCounts(panels: panels)
+    var own = plan.pointee
+    if own.packsBInTask { own.packedB = workspace.packedB.reserve(own.k &* own.paddedN) }
+    let counts = own.scratchCounts(panels: panels)
     let scratch = GemmScratch(packedA: counts.packedA > 0 ? workspace.packedA.reserve(counts.packedA) : nil,
                               bTail: counts.bTail > 0 ? workspace.bTail.reserve(counts.bTail) : nil,
                               edgeTile: workspace.edgeTile.reserve(counts.edgeTile))
-    guard plan.pointee.packsBInTask else {
-        compute(plan, rows, panels, scratch)
-        return
-    }
-    var own = plan.pointee
-    own.packedB = workspace.packedB.reserve(own.k &* own.paddedN)
     withUnsafePointer(to: own) { pointer in
-        packB(pointer, panels)
+        if own.packsBInTask { packB(pointer, panels) }
         compute(pointer, rows, panels, scratch)
     }
 }

@@ -46,9 +46,8 @@ final class Workspace {
     var packedA = ScratchBuffer<Float>()
     var bTail = ScratchBuffer<Float>()
     var edgeTile = ScratchBuffer<Float>()
-    /// GEMM: packed B (one block of it, or all of a small one), shared with the workers while this
-    /// thread runs a product; or, for a small B split between threads, this thread's own copy of
-    /// the panels its task reads.
+    /// GEMM: packed B: one block of a large B, shared with the workers while this thread runs a
+    /// product; or this thread's own copy of the panels of a small B that its task reads.
     var packedB = ScratchBuffer<Float>()
     /// Reductions: per-row or per-chunk partial sums, combined in index order.
     var doubles = ScratchBuffer<Double>()
