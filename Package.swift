@@ -50,20 +50,26 @@ let package = Package(
         // reductions, parameter updates.
         .target(name: "Kernels", dependencies: ["Core", "GemmCore", "GemmBaseline", "GemmAVX512"],
                 swiftSettings: cpuFlags),
+        // Named tensors in one flat buffer, and what each tensor is for (which ones decay): the
+        // layout models, gradients and optimizer moments share.
+        .target(name: "Parameters", dependencies: ["Kernels"], swiftSettings: cpuFlags),
         // Language models over flat parameter buffers: bigram, MLP.
-        .target(name: "Models", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
+        .target(name: "Models", dependencies: ["Kernels", "Parameters", "Core"], swiftSettings: cpuFlags),
         // SGD, AdamW, learning-rate schedules, gradient clipping.
-        .target(name: "Optimizers", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
+        .target(name: "Optimizers", dependencies: ["Kernels", "Parameters"], swiftSettings: cpuFlags),
         // Tokenizers, gzip streams, shard format, manifest, prepare pipeline, batch loader.
         .target(name: "Data", dependencies: ["CZlib", "Core"], swiftSettings: cpuFlags),
+        // What a run leaves behind, shared by the trainer and the store: metric names and samples,
+        // checkpoint reasons and payloads.
+        .target(name: "RunRecords", swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
-        .target(name: "Store", dependencies: ["CSQLite"], swiftSettings: cpuFlags),
-        // Config, trainer loop, training state, sampler, evaluator.
-        .target(name: "Training", dependencies: ["Models", "Optimizers", "Data", "Kernels", "Core"],
+        .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
+        // Config, training step and loop, training state, checkpoints, sampler, evaluator.
+        .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "RunRecords", "Kernels", "Core"],
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "Data", "Models", "Core",
+                dependencies: ["Training", "Store", "RunRecords", "Data", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -74,12 +80,12 @@ let package = Package(
 
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GemmCore", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"],
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Parameters", "Kernels", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Parameters", "Kernels"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: cpuFlags),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "Kernels", "Core"],
+        .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "RunRecords", "Kernels", "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "CLITests", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
     ]

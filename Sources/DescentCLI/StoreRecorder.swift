@@ -1,5 +1,6 @@
 // The bridge from the trainer's records to the SQLite store.
 
+import RunRecords
 import Store
 import Training
 
@@ -12,19 +13,11 @@ final class StoreRecorder: TrainingRecorder {
         self.runID = runID
     }
 
-    static func rows(_ metrics: [MetricSample]) -> [MetricRow] {
-        metrics.map { MetricRow(step: $0.step, name: $0.name, value: $0.value) }
-    }
-
     func record(metrics: [MetricSample], step: Int) throws {
-        try store.appendMetrics(runID: runID, Self.rows(metrics), runStep: step)
+        try store.appendMetrics(runID: runID, metrics, runStep: step)
     }
 
     func saveCheckpoint(_ checkpoint: CheckpointPayload, pendingMetrics: [MetricSample], keepLatest: Int) throws {
-        try store.saveCheckpoint(runID: runID,
-                                 NewCheckpoint(step: checkpoint.step, trainLoss: checkpoint.trainLoss, valLoss: checkpoint.valLoss,
-                                               weightsSHA256: checkpoint.weightsSHA256, reason: checkpoint.reason.rawValue,
-                                               blobs: checkpoint.blobs),
-                                 pendingMetrics: Self.rows(pendingMetrics), keepLatest: keepLatest)
+        try store.saveCheckpoint(runID: runID, checkpoint, pendingMetrics: pendingMetrics, keepLatest: keepLatest)
     }
 }

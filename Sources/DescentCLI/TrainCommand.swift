@@ -64,9 +64,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     static var keyTable: String {
-        ConfigSchema.keys.map { key in
-            let value = key.defaultValue.map { "default \($0.display)" } ?? "required"
-            return "  \(key.path)\n" + HelpText.wrap("\(key.summary) (\(key.allowed); \(value))", indent: "      ")
+        TrainingConfig.keys.map { key in
+            "  \(key.path)\n" + HelpText.wrap("\(key.summary) (\(key.allowed); \(key.defaultDescription))", indent: "      ")
         }.joined(separator: "\n")
     }
 
@@ -101,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         if try attempt({ try store.run(named: name) }) != nil && !overwrite {
             throw CommandFailure(message: StoreError.runExists(name: name).description, code: 1)
         }
-        let dataset = try attempt { try PreparedDataset(directory: config.dataDirectory) }
+        let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
         var parent: (name: String, step: Int)? = nil
         let start: Trainer.Start
         if let initFrom {
@@ -111,18 +110,18 @@ struct TrainCommand: ParsableCommand {
         } else {
             start = .fresh
         }
-        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: start) }
+        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: start, schedule: config.learningRateSchedule) }
         if overwrite { try attempt { try store.deleteRun(named: name) } }
         let record = try attempt {
-            try store.createRun(NewRun(name: name, model: config.modelType.rawValue, parameterCount: trainer.model.parameterCount,
-                                       configJSON: config.json(), dataDirectory: config.dataDirectory, maxSteps: config.maxSteps,
+            try store.createRun(NewRun(name: name, model: config.model.type.rawValue, parameterCount: trainer.model.parameterCount,
+                                       configJSON: config.json(), dataDirectory: config.data.directory, maxSteps: config.training.maxSteps,
                                        parentRun: parent?.name, parentStep: parent?.step))
         }
         let architecture = trainer.model.architecture
         let shape = architecture.type == .mlp
             ? " (context \(architecture.contextLength), embedding \(architecture.embeddingSize), hidden \(architecture.hiddenLayers)×\(architecture.hiddenSize), \(architecture.activation.rawValue))"
             : ""
-        Console.error("run '\(name)': \(architecture.type.rawValue)\(shape), \(trainer.model.parameterCount) parameters, vocabulary \(architecture.vocabularySize), \(config.maxSteps) steps of \(config.batchSize), \(config.optimizer.kind.rawValue) lr \(config.optimizer.learningRate)")
+        Console.error("run '\(name)': \(architecture.type.rawValue)\(shape), \(trainer.model.parameterCount) parameters, vocabulary \(architecture.vocabularySize), \(config.training.maxSteps) steps of \(config.training.batchSize), \(config.optimizer.type.rawValue) lr \(config.optimizer.learningRate)")
         try train(trainer, runName: name, record: record, store: store)
     }
 
@@ -136,13 +135,13 @@ struct TrainCommand: ParsableCommand {
         let stored = try attempt { try TrainingConfig.stored(json: loaded.configJSON, runName: name) }
         let config = try attempt { try TrainingConfig.parse(json: Data(loaded.configJSON.utf8), source: "run '\(name)'", overrides: overrides) }
         try attempt { try stored.checkResumable(as: config) }
-        if loaded.state.step >= config.maxSteps {
-            throw CommandFailure(message: "run '\(name)' has already trained \(loaded.state.step) of \(config.maxSteps) steps. To train further, raise the limit: `descent train --resume \(name) --set training.maxSteps=\(loaded.state.step * 2)`.", code: 1)
+        if loaded.state.step >= config.training.maxSteps {
+            throw CommandFailure(message: "run '\(name)' has already trained \(loaded.state.step) of \(config.training.maxSteps) steps. To train further, raise the limit: `descent train --resume \(name) --set training.maxSteps=\(loaded.state.step * 2)`.", code: 1)
         }
-        let dataset = try attempt { try PreparedDataset(directory: config.dataDirectory) }
-        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: .resume(loaded)) }
-        try attempt { try store.beginResume(runID: record.id, fromStep: loaded.state.step, configJSON: config.json(), maxSteps: config.maxSteps) }
-        Console.error("resuming run '\(name)' at step \(loaded.state.step) of \(config.maxSteps)")
+        let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: .resume(loaded), schedule: config.learningRateSchedule) }
+        try attempt { try store.beginResume(runID: record.id, fromStep: loaded.state.step, configJSON: config.json(), maxSteps: config.training.maxSteps) }
+        Console.error("resuming run '\(name)' at step \(loaded.state.step) of \(config.training.maxSteps)")
         try train(trainer, runName: name, record: record, store: store)
     }
 

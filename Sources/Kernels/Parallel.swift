@@ -22,6 +22,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Core
 import Synchronization
 
 public enum Parallel {
@@ -176,14 +177,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Returns the generation of the first job published after `seen`: polls for a while, then
     /// sleeps until the caller broadcasts.
     private func waitForJob(after seen: UInt64) -> UInt64 {
-        let deadline = monotonicNanoseconds() &+ Self.spinNanoseconds
+        let deadline = MonotonicClock.nanoseconds() &+ Self.spinNanoseconds
         var spins = 0
         while true {
             let generation = state.load(ordering: .acquiring) >> 32
             if generation != seen { return generation }
             spins &+= 1
             if spins & 255 == 0 {
-                if monotonicNanoseconds() > deadline { break }
+                if MonotonicClock.nanoseconds() > deadline { break }
                 sched_yield()
             }
         }
@@ -218,13 +219,6 @@ enum Worker {
         get { pthread_getspecific(key) != nil }
         set { pthread_setspecific(key, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
     }
-}
-
-@inline(__always)
-func monotonicNanoseconds() -> Int {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return time.tv_sec &* 1_000_000_000 &+ time.tv_nsec
 }
 
 extension Parallel {

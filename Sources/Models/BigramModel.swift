@@ -6,6 +6,7 @@
 
 import Core
 import Kernels
+import Parameters
 
 public final class BigramModel: LanguageModel {
     public let architecture: ModelArchitecture

@@ -7,6 +7,7 @@
 
 import Core
 import Kernels
+import Parameters
 
 public enum ModelType: String, Sendable, Codable, CaseIterable {
     case bigram, mlp

@@ -12,6 +12,7 @@
 
 import Core
 import Kernels
+import Parameters
 
 public final class MLPModel: LanguageModel {
     public let architecture: ModelArchitecture

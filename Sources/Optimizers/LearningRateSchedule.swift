@@ -1,4 +1,5 @@
-// Learning rate as a pure function of the step: linear warmup, then cosine decay.
+// Learning rate as a pure function of the step: the schedule protocol, and linear warmup then
+// cosine decay, the schedule every training run uses.
 //
 // Pure, so that a resumed run, an LR plot and the trainer all agree without saved state.
 
@@ -7,6 +8,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// A learning rate for every step, counted from 0 (the step about to run).
+public protocol LearningRateSchedule: Sendable {
+    func learningRate(at step: Int) -> Double
+}
 
 /// Linear warmup to `peak` over `warmupSteps`, then cosine decay to `minimumFraction · peak`.
 ///
@@ -23,7 +29,7 @@ import Darwin
 /// run whose maxSteps shrank) hold m. With W = 0 the schedule is a plain cosine from the peak.
 ///
 /// Rule of thumb (nanoGPT): minimumFraction ≈ 0.1; warmup a few percent of the run.
-public struct WarmupCosineSchedule: Sendable, Equatable {
+public struct WarmupCosineSchedule: LearningRateSchedule, Equatable {
     public let peak: Double
     public let warmupSteps: Int
     public let totalSteps: Int

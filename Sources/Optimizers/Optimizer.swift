@@ -6,32 +6,41 @@
 // of kind `.weight` only; biases never decay, embeddings only when `decayEmbeddings` is set.
 
 import Kernels
+import Parameters
 
 public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
     case sgd, adamw
 }
 
-/// Hyperparameters. Defaults are the usual starting points.
+/// The update rule and its hyperparameters. There are no defaults here: a training config
+/// declares them (Training's `TrainingConfig.keys`), and the learning rate comes per step.
 public struct OptimizerSettings: Sendable, Equatable {
-    public var kind: OptimizerKind = .sgd
-    /// Peak learning rate; the schedule scales it per step.
-    public var learningRate: Double = 0.1
-    /// SGD momentum μ (0 = plain SGD). 0.9 is the classic choice.
-    public var momentum: Double = 0.9
+    public var kind: OptimizerKind
+    /// SGD momentum μ (0 = plain SGD).
+    public var momentum: Double
     /// Nesterov momentum (Sutskever et al. 2013); needs momentum > 0.
-    public var nesterov: Bool = false
+    public var nesterov: Bool
     /// SGD: L2 penalty added to the gradient (coupled). AdamW: decoupled decay rate
-    /// (Loshchilov & Hutter 2019); 0.01–0.1 is typical for AdamW.
-    public var weightDecay: Double = 0
-    public var beta1: Double = 0.9
-    public var beta2: Double = 0.999
-    public var epsilon: Double = 1e-8
+    /// (Loshchilov & Hutter 2019).
+    public var weightDecay: Double
     /// Whether embedding tables decay too (they usually should not).
-    public var decayEmbeddings: Bool = false
-    /// Rescale gradients whose global L2 norm exceeds this; 0 turns clipping off.
-    public var gradientClipNorm: Double = 0
+    public var decayEmbeddings: Bool
+    /// AdamW's moment decays and denominator term (Kingma & Ba 2014).
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
 
-    public init() {}
+    public init(kind: OptimizerKind, momentum: Double, nesterov: Bool, weightDecay: Double, decayEmbeddings: Bool,
+                beta1: Double, beta2: Double, epsilon: Double) {
+        self.kind = kind
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        self.decayEmbeddings = decayEmbeddings
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
 }
 
 public enum OptimizerError: Error, CustomStringConvertible, Equatable {

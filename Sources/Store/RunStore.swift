@@ -7,6 +7,7 @@
 
 import CSQLite
 import Foundation
+import RunRecords
 
 public enum RunStatus: String, Sendable, CaseIterable {
     case running, completed, interrupted, diverged, failed
@@ -53,18 +54,6 @@ public struct NewRun: Sendable {
     }
 }
 
-public struct MetricRow: Sendable, Equatable {
-    public let step: Int
-    public let name: String
-    public let value: Double
-
-    public init(step: Int, name: String, value: Double) {
-        self.step = step
-        self.name = name
-        self.value = value
-    }
-}
-
 public struct CheckpointRecord: Sendable, Equatable {
     public let id: Int64
     public let runID: Int64
@@ -73,28 +62,7 @@ public struct CheckpointRecord: Sendable, Equatable {
     public let trainLoss: Double?
     public let valLoss: Double?
     public let weightsSHA256: String
-    public let reason: String
-}
-
-/// What a new checkpoint holds; written atomically by `RunStore.saveCheckpoint`.
-public struct NewCheckpoint {
-    public var step: Int
-    public var trainLoss: Double?
-    public var valLoss: Double?
-    public var weightsSHA256: String
-    /// Why it was written: "interval", "final", "interrupt", "stop-at".
-    public var reason: String
-    public var blobs: [(name: String, bytes: [UInt8])]
-
-    public init(step: Int, trainLoss: Double?, valLoss: Double?, weightsSHA256: String, reason: String,
-                blobs: [(name: String, bytes: [UInt8])]) {
-        self.step = step
-        self.trainLoss = trainLoss
-        self.valLoss = valLoss
-        self.weightsSHA256 = weightsSHA256
-        self.reason = reason
-        self.blobs = blobs
-    }
+    public let reason: CheckpointReason
 }
 
 public enum CheckpointSelector: Sendable, Equatable, CustomStringConvertible {
@@ -285,16 +253,16 @@ public final class RunStore {
     // MARK: Metrics
 
     /// Appends metric rows (replacing any at the same run, name and step) in one transaction.
-    public func appendMetrics(runID: Int64, _ rows: [MetricRow], runStep: Int? = nil) throws(StoreError) {
+    public func appendMetrics(runID: Int64, _ rows: [MetricSample], runStep: Int? = nil) throws(StoreError) {
         guard !rows.isEmpty || runStep != nil else { return }
         try connection.transaction { () throws(StoreError) in try insertMetrics(runID: runID, rows, runStep: runStep) }
     }
 
-    private func insertMetrics(runID: Int64, _ rows: [MetricRow], runStep: Int?) throws(StoreError) {
+    private func insertMetrics(runID: Int64, _ rows: [MetricSample], runStep: Int?) throws(StoreError) {
         if !rows.isEmpty {
             let insert = try connection.prepare("INSERT OR REPLACE INTO metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)")
             for row in rows {
-                try insert.run([.integer(runID), .text(row.name), .integer(Int64(row.step)), .real(row.value)])
+                try insert.run([.integer(runID), .text(row.name.rawValue), .integer(Int64(row.step)), .real(row.value)])
             }
         }
         if let runStep {
@@ -304,14 +272,14 @@ public final class RunStore {
     }
 
     /// All values of one metric, by step. Non-finite values were stored as NULL and come back as nil.
-    public func metric(runID: Int64, name: String) throws(StoreError) -> [(step: Int, value: Double?)] {
+    public func metric(runID: Int64, name: MetricName) throws(StoreError) -> [(step: Int, value: Double?)] {
         try connection.query("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step",
-                             [.integer(runID), .text(name)]).map { ($0[0].int ?? 0, $0[1].double) }
+                             [.integer(runID), .text(name.rawValue)]).map { ($0[0].int ?? 0, $0[1].double) }
     }
 
-    public func metricNames(runID: Int64) throws(StoreError) -> [String] {
+    public func metricNames(runID: Int64) throws(StoreError) -> [MetricName] {
         try connection.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name", [.integer(runID)])
-            .compactMap { $0[0].string }
+            .compactMap { $0[0].string.map { MetricName($0) } }
     }
 
     // MARK: Checkpoints
@@ -319,7 +287,7 @@ public final class RunStore {
     /// Writes a checkpoint, the pending metrics and the run's step in one transaction, then drops
     /// all but the newest `keepLatest` checkpoints (and the one with the lowest validation loss).
     @discardableResult
-    public func saveCheckpoint(runID: Int64, _ checkpoint: NewCheckpoint, pendingMetrics: [MetricRow],
+    public func saveCheckpoint(runID: Int64, _ checkpoint: CheckpointPayload, pendingMetrics: [MetricSample],
                                keepLatest: Int) throws(StoreError) -> CheckpointRecord {
         try connection.transaction { () throws(StoreError) -> CheckpointRecord in
             try insertMetrics(runID: runID, pendingMetrics, runStep: checkpoint.step)
@@ -331,7 +299,7 @@ public final class RunStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, [.integer(runID), .integer(Int64(checkpoint.step)), .real(Date().timeIntervalSince1970),
                       checkpoint.trainLoss.map { .real($0) } ?? .null, checkpoint.valLoss.map { .real($0) } ?? .null,
-                      .text(checkpoint.weightsSHA256), .text(checkpoint.reason)])
+                      .text(checkpoint.weightsSHA256), .text(checkpoint.reason.rawValue)])
             let checkpointID = connection.lastInsertRowID
             let insertBlob = try connection.prepare("INSERT INTO checkpoint_blobs (checkpoint_id, name, data) VALUES (?, ?, ?)")
             for blob in checkpoint.blobs {
@@ -366,7 +334,8 @@ public final class RunStore {
             """, [.integer(runID)] + values).map { row in
             CheckpointRecord(id: Int64(row[0].int ?? 0), runID: Int64(row[1].int ?? 0), step: row[2].int ?? 0,
                              createdAt: Date(timeIntervalSince1970: row[3].double ?? 0), trainLoss: row[4].double,
-                             valLoss: row[5].double, weightsSHA256: row[6].string ?? "", reason: row[7].string ?? "")
+                             valLoss: row[5].double, weightsSHA256: row[6].string ?? "",
+                             reason: CheckpointReason(rawValue: row[7].string ?? ""))
         }
     }
 
@@ -407,13 +376,14 @@ public final class RunStore {
     public func summaries() throws(StoreError) -> [RunSummary] {
         try runs().map { run throws(StoreError) -> RunSummary in
             let lastTrain = try connection.query(
-                "SELECT value FROM metrics WHERE run_id = ? AND name = 'train_loss' ORDER BY step DESC LIMIT 1",
-                [.integer(run.id)]).first?.first?.double
+                "SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step DESC LIMIT 1",
+                [.integer(run.id), .text(MetricName.trainLoss.rawValue)]).first?.first?.double
             let lastVal = try connection.query(
-                "SELECT value FROM metrics WHERE run_id = ? AND name = 'val_loss' ORDER BY step DESC LIMIT 1",
-                [.integer(run.id)]).first?.first?.double
+                "SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step DESC LIMIT 1",
+                [.integer(run.id), .text(MetricName.valLoss.rawValue)]).first?.first?.double
             let bestVal = try connection.query(
-                "SELECT MIN(value) FROM metrics WHERE run_id = ? AND name = 'val_loss'", [.integer(run.id)]).first?.first?.double
+                "SELECT MIN(value) FROM metrics WHERE run_id = ? AND name = ?",
+                [.integer(run.id), .text(MetricName.valLoss.rawValue)]).first?.first?.double
             let checkpoints = try checkpoints(runID: run.id)
             return RunSummary(run: run, lastTrainLoss: lastTrain, lastValLoss: lastVal, bestValLoss: bestVal,
                               latestCheckpointStep: checkpoints.last?.step, weightsSHA256: checkpoints.last?.weightsSHA256,

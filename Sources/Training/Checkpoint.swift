@@ -2,7 +2,7 @@
 //
 //   weights    magic "DWTS", version, float count, then the flat parameter buffer (LE Float32)
 //   optimizer  the optimizer's own versioned blob (moments, step count)
-//   state      JSON: completed steps, RNG state, loader position, losses, counters
+//   state      JSON: completed steps, loader position, losses, counters (TrainingState)
 //   model      JSON: architecture and parameter layout (names, shapes, offsets)
 //   config     JSON: the full training config of the session that wrote it
 //   tokenizer  the tokenizer file's bytes
@@ -15,25 +15,7 @@ import Data
 import Foundation
 import Kernels
 import Models
-
-/// The trainer's resumable state besides weights and optimizer moments.
-public struct TrainingState: Codable, Sendable, Equatable {
-    public static let currentFormat = 1
-    public var format: Int = TrainingState.currentFormat
-    /// Optimizer steps completed.
-    public var step: Int
-    /// The trainer's RNG state (xoshiro256**), for anything stochastic in training.
-    public var rng: [UInt64]
-    public var loader: LoaderPosition
-    public var lastTrainLoss: Double?
-    public var lastValLoss: Double?
-    public var bestValLoss: Double?
-    /// Next-token predictions trained on so far.
-    public var examplesSeen: Int
-    /// Wall-clock seconds spent training, summed over sessions.
-    public var elapsedSeconds: Double
-    public var clippedSteps: Int
-}
+import Parameters
 
 /// The model's description in a checkpoint: enough to rebuild it before loading weights.
 public struct ModelDescription: Codable, Sendable, Equatable {
@@ -143,8 +125,8 @@ public enum CheckpointCodec {
             }
         }
         let state = try json(TrainingState.self, "state")
-        guard state.format == TrainingState.currentFormat else {
-            throw .badPart(name: "state", reason: "format \(state.format), this build reads \(TrainingState.currentFormat)")
+        guard TrainingState.readableFormats.contains(state.format) else {
+            throw .badPart(name: "state", reason: "format \(state.format), this build reads formats \(TrainingState.readableFormats.lowerBound)–\(TrainingState.readableFormats.upperBound)")
         }
         let tokenizerJSON = Data(try part("tokenizer"))
         let tokenizer: any Tokenizer

@@ -1,109 +1,35 @@
-// The training loop: batches from the loader, forward and backward, clipping, the optimizer
-// step; evaluation, metrics and checkpoints at their intervals; clean stops on request.
+// The training loop: a batch from the loader, one `TrainingStep` at the schedule's learning rate,
+// then evaluation, metrics and checkpoints at their intervals, and clean stops on request.
 //
 // The loop owns no I/O policy: metrics and checkpoints go to a `TrainingRecorder` (the CLI backs
 // it with SQLite) and progress to a callback. Everything a later step depends on (weights,
-// optimizer moments, RNG, loader position, step) is in the checkpoint, so a run stopped at step
-// k and resumed ends bitwise equal to one that never stopped.
+// optimizer moments, loader position, step) is in the checkpoint, so a run stopped at step k and
+// resumed ends bitwise equal to one that never stopped.
 
 import Core
 import Data
 import Foundation
-import Kernels
 import Models
 import Optimizers
-
-public struct MetricSample: Sendable, Equatable {
-    public let step: Int
-    public let name: String
-    public let value: Double
-
-    public init(step: Int, name: String, value: Double) {
-        self.step = step
-        self.name = name
-        self.value = value
-    }
-}
-
-/// A checkpoint ready to store.
-public struct CheckpointPayload {
-    public let step: Int
-    public let trainLoss: Double?
-    public let valLoss: Double?
-    public let weightsSHA256: String
-    public let reason: CheckpointReason
-    public let blobs: [(name: String, bytes: [UInt8])]
-}
-
-public enum CheckpointReason: String, Sendable {
-    case interval, final, interrupt, stopAt = "stop-at"
-}
-
-/// Where the trainer's records go. Each call is one transaction.
-public protocol TrainingRecorder: AnyObject {
-    func record(metrics: [MetricSample], step: Int) throws
-    func saveCheckpoint(_ checkpoint: CheckpointPayload, pendingMetrics: [MetricSample], keepLatest: Int) throws
-}
-
-public struct ProgressReport: Sendable {
-    public let step: Int
-    public let maxSteps: Int
-    public let trainLoss: Double
-    public let learningRate: Double
-    public let examplesPerSecond: Double
-    public let elapsedSeconds: Double
-    public let etaSeconds: Double
-}
-
-public enum TrainingEvent: Sendable {
-    case progress(ProgressReport)
-    case evaluation(step: Int, valLoss: Double, seconds: Double)
-    case checkpoint(step: Int, reason: CheckpointReason)
-    case note(String)
-}
-
-public enum TrainingOutcome: Sendable, Equatable {
-    case completed(step: Int)
-    /// Stopped by a signal (or a stop request) after finishing `step`; a checkpoint was written.
-    case interrupted(step: Int)
-    /// Stopped at `--stop-at`; a checkpoint was written.
-    case stoppedAt(step: Int)
-    /// A non-finite loss or gradient norm at `step` (the step that failed, counted from 1).
-    case diverged(step: Int, learningRate: Double, quantity: String, lastCheckpointStep: Int?)
-}
-
-public enum TrainingError: Error, CustomStringConvertible {
-    case data(DataError)
-    case checkpoint(CheckpointError)
-    case optimizerState(OptimizerError)
-    case vocabularyMismatch(dataset: Int, checkpoint: Int, dataDirectory: String)
-    case architectureMismatch(expected: ModelArchitecture, found: ModelArchitecture)
-    case recorder(Error)
-
-    public var description: String {
-        switch self {
-        case .data(let error): return error.description
-        case .checkpoint(let error): return error.description
-        case .optimizerState(let error): return error.description
-        case let .vocabularyMismatch(dataset, checkpoint, directory):
-            return "\(directory): the dataset's vocabulary has \(dataset) tokens but the checkpoint's model has \(checkpoint). Use the dataset the run was trained on."
-        case let .architectureMismatch(expected, found):
-            return "the checkpoint's model (\(found.type), vocabulary \(found.vocabularySize)) does not match the config's (\(expected.type), vocabulary \(expected.vocabularySize))."
-        case .recorder(let error): return "\(error)"
-        }
-    }
-}
+import RunRecords
 
 public final class Trainer {
     public let config: TrainingConfig
     public let model: any LanguageModel
     public let optimizer: Optimizer
     public let dataset: PreparedDataset
+    /// The learning rate of each step, by step index (counted from 0).
+    public let schedule: any LearningRateSchedule
     public private(set) var state: TrainingState
+    let step: TrainingStep
     let loader: BatchLoader
     let evaluation: EvaluationSet?
     let tokenizerJSON: Data
-    var rng: Xoshiro256
+    /// The batch being trained on: B rows of T context ids, and B targets.
+    private var contexts: [Int32]
+    private var targets: [Int32]
+    private var lastEvaluationStep: Int?
+    private var lastCheckpointStep: Int?
 
     /// How the trainer starts: fresh, from a checkpoint of the same run, or from another run's
     /// weights (fine-tuning: fresh optimizer and data order).
@@ -113,9 +39,13 @@ public final class Trainer {
         case initialize(fromWeights: LoadedCheckpoint)
     }
 
-    public init(config: TrainingConfig, dataset: PreparedDataset, start: Start) throws(TrainingError) {
+    /// - Parameter schedule: the learning rate of every step; a run uses
+    ///   `config.learningRateSchedule`.
+    public init(config: TrainingConfig, dataset: PreparedDataset, start: Start,
+                schedule: any LearningRateSchedule) throws(TrainingError) {
         self.config = config
         self.dataset = dataset
+        self.schedule = schedule
         let vocabularySize = dataset.tokenizer.vocabularySize
         let architecture = config.architecture(vocabularySize: vocabularySize)
         do { tokenizerJSON = try dataset.tokenizer.jsonData() } catch { throw .data(error) }
@@ -123,41 +53,41 @@ public final class Trainer {
         switch start {
         case .fresh:
             model = ModelFactory.make(architecture)
-            model.initializeParameters(seed: SplitMix64.mix(config.seed, 1))
+            model.initializeParameters(seed: SplitMix64.mix(config.training.seed, 1))
         case .resume(let checkpoint), .initialize(let checkpoint):
             guard checkpoint.model.architecture.vocabularySize == vocabularySize else {
                 throw .vocabularyMismatch(dataset: vocabularySize, checkpoint: checkpoint.model.architecture.vocabularySize,
-                                          dataDirectory: config.dataDirectory)
+                                          dataDirectory: config.data.directory)
             }
             guard checkpoint.model.architecture == architecture else {
                 throw .architectureMismatch(expected: architecture, found: checkpoint.model.architecture)
             }
             do { model = try checkpoint.makeModel() } catch { throw .checkpoint(error) }
         }
-        optimizer = Optimizer(settings: config.optimizer, layout: model.layout)
+        optimizer = Optimizer(settings: config.optimizerSettings, layout: model.layout)
+        step = TrainingStep(model: model, optimizer: optimizer, gradientClipNorm: config.optimizer.gradientClipNorm)
 
         var resumed: TrainingState? = nil
-        switch start {
-        case .resume(let checkpoint):
+        if case .resume(let checkpoint) = start {
             do { try optimizer.restore(stateBlob: checkpoint.optimizerState) } catch { throw .optimizerState(error) }
             resumed = checkpoint.state
-            rng = Xoshiro256(state: checkpoint.state.rng) ?? Xoshiro256(seed: SplitMix64.mix(config.seed, 2))
-        case .fresh, .initialize:
-            rng = Xoshiro256(seed: SplitMix64.mix(config.seed, 2))
         }
+        let batchSize = config.training.batchSize
         do {
             loader = try BatchLoader(dataset: dataset, split: .train, contextLength: architecture.contextLength,
-                                     batchSize: config.batchSize, seed: config.seed, position: resumed?.loader)
+                                     batchSize: batchSize, seed: config.training.seed, position: resumed?.loader)
             if dataset.exampleCount(.val) > 0 {
                 evaluation = try EvaluationSet(dataset: dataset, split: .val, contextLength: architecture.contextLength,
-                                               batchSize: config.batchSize, maxBatches: config.evalBatches)
+                                               batchSize: batchSize, maxBatches: config.training.evalBatches)
             } else {
                 evaluation = nil
             }
         } catch { throw .data(error) }
-        state = resumed ?? TrainingState(step: 0, rng: rng.state, loader: loader.position, lastTrainLoss: nil, lastValLoss: nil,
+        state = resumed ?? TrainingState(step: 0, loader: loader.position, lastTrainLoss: nil, lastValLoss: nil,
                                          bestValLoss: nil, examplesSeen: 0, elapsedSeconds: 0, clippedSteps: 0)
-        model.reserve(batchSize: config.batchSize)
+        contexts = [Int32](repeating: 0, count: batchSize * architecture.contextLength)
+        targets = [Int32](repeating: 0, count: batchSize)
+        model.reserve(batchSize: batchSize)
     }
 
     /// Mean validation loss over the fixed evaluation set, or nil without a validation split.
@@ -178,19 +108,7 @@ public final class Trainer {
         return count > 0 ? total / Double(count) : nil
     }
 
-    private func makeCheckpoint(reason: CheckpointReason) -> CheckpointPayload {
-        state.rng = rng.state
-        state.loader = loader.position
-        let blobs = CheckpointCodec.blobs(model: model, optimizerState: optimizer.stateBlob(), state: state,
-                                          configJSON: config.json(), tokenizerJSON: tokenizerJSON)
-        let evaluatedNow = lastEvaluationStep == state.step
-        return CheckpointPayload(step: state.step, trainLoss: state.lastTrainLoss, valLoss: evaluatedNow ? state.lastValLoss : nil,
-                                 weightsSHA256: CheckpointCodec.weightsSHA256(model.parameters), reason: reason, blobs: blobs)
-    }
-
-    private var lastEvaluationStep: Int?
-
-    /// Trains until `config.maxSteps`, `stopAt`, a stop request or divergence.
+    /// Trains until `training.maxSteps`, `stopAt`, a stop request or divergence.
     ///
     /// - Parameters:
     ///   - stopAt: end this session after this many completed steps, with a checkpoint.
@@ -198,110 +116,168 @@ public final class Trainer {
     ///     writes a checkpoint and returns `.interrupted`.
     public func run(recorder: TrainingRecorder, stopAt: Int? = nil, shouldStop: () -> Bool = { false },
                     progress: (TrainingEvent) -> Void = { _ in }) throws(TrainingError) -> TrainingOutcome {
-        let maxSteps = config.maxSteps
-        let schedule = config.schedule
-        let batchSize = config.batchSize
-        let contextLength = model.architecture.contextLength
-        var contexts = [Int32](repeating: 0, count: batchSize * contextLength)
-        var targets = [Int32](repeating: 0, count: batchSize)
-        var pending: [MetricSample] = []
-        pending.reserveCapacity(config.logInterval * 3 + 8)
-        var lastCheckpointStep: Int? = state.step > 0 ? state.step : nil
-
-        func record(_ name: String, _ value: Double, at step: Int) { pending.append(MetricSample(step: step, name: name, value: value)) }
-        func flush() throws(TrainingError) {
-            do { try recorder.record(metrics: pending, step: state.step) } catch { throw .recorder(error) }
-            pending.removeAll(keepingCapacity: true)
-        }
-        func checkpoint(_ reason: CheckpointReason) throws(TrainingError) {
-            let payload = makeCheckpoint(reason: reason)
-            do { try recorder.saveCheckpoint(payload, pendingMetrics: pending, keepLatest: config.keepCheckpoints) } catch {
-                throw .recorder(error)
-            }
-            pending.removeAll(keepingCapacity: true)
-            lastCheckpointStep = state.step
-            progress(.checkpoint(step: state.step, reason: reason))
-        }
-        func evaluate() throws(TrainingError) {
-            let started = MonotonicClock.seconds()
-            guard let loss = try validationLoss() else { return }
-            state.lastValLoss = loss
-            state.bestValLoss = min(state.bestValLoss ?? .infinity, loss)
-            lastEvaluationStep = state.step
-            record("val_loss", loss, at: state.step)
-            progress(.evaluation(step: state.step, valLoss: loss, seconds: MonotonicClock.seconds() - started))
-        }
+        var log = MetricLog(recorder: recorder, capacity: config.training.logInterval * 3 + 8)
+        var session = SessionTiming(elapsedBefore: state.elapsedSeconds)
+        lastCheckpointStep = state.step > 0 ? state.step : nil
 
         if evaluation == nil { progress(.note("the dataset has no validation split: no validation loss will be measured")) }
-        if state.step == 0 && config.evalInterval > 0 { try evaluate() }
+        if state.step == 0 && config.training.evalInterval > 0 { try evaluate(&log, progress) }
 
-        let sessionStart = MonotonicClock.seconds()
-        let elapsedBefore = state.elapsedSeconds
-        var intervalStart = sessionStart
-        var intervalExamples = 0
-        var intervalClipped = 0
-        var stepsThisSession = 0
-
-        while state.step < maxSteps {
+        let batchSize = config.training.batchSize
+        while state.step < config.training.maxSteps {
             if shouldStop() {
-                try checkpoint(.interrupt)
+                try checkpoint(.interrupt, &log, &session, progress)
                 return .interrupted(step: state.step)
             }
             if let stopAt, state.step >= stopAt {
-                try checkpoint(.stopAt)
+                try checkpoint(.stopAt, &log, &session, progress)
                 return .stoppedAt(step: state.step)
             }
             let learningRate = schedule.learningRate(at: state.step)
             do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
-            let loss = model.computeGradients(contexts: contexts, targets: targets, count: batchSize)
-            let clip = Optimizer.clipGradients(model.gradients, maxNorm: config.optimizer.gradientClipNorm)
-            if !loss.isFinite || !clip.norm.isFinite {
+            let result = step.run(contexts: contexts, targets: targets, count: batchSize, learningRate: learningRate)
+            guard result.isFinite else {
                 // Keep the metrics up to the failure, but no checkpoint of the broken weights.
-                record("train_loss", loss, at: state.step + 1)
-                record("grad_norm", clip.norm, at: state.step + 1)
-                try flush()
+                log.add(.trainLoss, result.loss, at: state.step + 1)
+                log.add(.gradientNorm, result.gradientNorm, at: state.step + 1)
+                try log.flush(step: state.step)
                 return .diverged(step: state.step + 1, learningRate: learningRate,
-                                 quantity: loss.isFinite ? "gradient norm" : "loss", lastCheckpointStep: lastCheckpointStep)
+                                 quantity: result.loss.isFinite ? "gradient norm" : "loss", lastCheckpointStep: lastCheckpointStep)
             }
-            optimizer.step(parameters: model.parameters, gradients: model.gradients, learningRate: learningRate)
-            state.step += 1
-            stepsThisSession += 1
-            state.examplesSeen += batchSize
-            state.lastTrainLoss = loss
-            if clip.clipped { state.clippedSteps += 1; intervalClipped += 1 }
-            intervalExamples += batchSize
-            record("train_loss", loss, at: state.step)
-            record("lr", learningRate, at: state.step)
-            record("grad_norm", clip.norm, at: state.step)
-
-            let isLast = state.step == maxSteps
-            if state.step % config.logInterval == 0 || isLast {
-                let now = MonotonicClock.seconds()
-                let rate = Double(intervalExamples) / max(now - intervalStart, 1e-9)
-                state.elapsedSeconds = elapsedBefore + (now - sessionStart)
-                let perStep = (now - sessionStart) / Double(stepsThisSession)
-                record("tokens_per_second", rate, at: state.step)
-                record("clipped_steps", Double(intervalClipped), at: state.step)
-                progress(.progress(ProgressReport(step: state.step, maxSteps: maxSteps, trainLoss: loss, learningRate: learningRate,
-                                                  examplesPerSecond: rate, elapsedSeconds: state.elapsedSeconds,
-                                                  etaSeconds: perStep * Double(maxSteps - state.step))))
-                intervalStart = now
-                intervalExamples = 0
-                intervalClipped = 0
-            }
-            if (config.evalInterval > 0 && state.step % config.evalInterval == 0) || isLast { try evaluate() }
-            if isLast {
-                state.elapsedSeconds = elapsedBefore + (MonotonicClock.seconds() - sessionStart)
-                try checkpoint(.final)
-            } else if config.checkpointInterval > 0 && state.step % config.checkpointInterval == 0 {
-                state.elapsedSeconds = elapsedBefore + (MonotonicClock.seconds() - sessionStart)
-                try checkpoint(.interval)
-            } else if state.step % config.logInterval == 0 {
-                try flush()
-            }
+            record(result, learningRate: learningRate, in: &log, &session)
+            try finishStep(result, learningRate: learningRate, &log, &session, progress)
         }
         // Resumed at or past maxSteps: nothing was trained; keep what was measured.
-        if stepsThisSession == 0 { try flush() }
+        if session.steps == 0 { try log.flush(step: state.step) }
         return .completed(step: state.step)
+    }
+
+    // MARK: The loop's parts
+
+    /// Counts a completed step into the state and the metrics.
+    private func record(_ result: StepResult, learningRate: Double, in log: inout MetricLog, _ session: inout SessionTiming) {
+        let batchSize = config.training.batchSize
+        state.step += 1
+        state.examplesSeen += batchSize
+        state.lastTrainLoss = result.loss
+        session.steps += 1
+        session.intervalExamples += batchSize
+        if result.clipped {
+            state.clippedSteps += 1
+            session.intervalClipped += 1
+        }
+        log.add(.trainLoss, result.loss, at: state.step)
+        log.add(.learningRate, learningRate, at: state.step)
+        log.add(.gradientNorm, result.gradientNorm, at: state.step)
+    }
+
+    /// After a step: the progress report at log intervals, then evaluation, then a checkpoint or
+    /// a metrics flush, each at its interval (and all of them after the last step).
+    private func finishStep(_ result: StepResult, learningRate: Double, _ log: inout MetricLog,
+                            _ session: inout SessionTiming, _ progress: (TrainingEvent) -> Void) throws(TrainingError) {
+        let training = config.training
+        let isLast = state.step == training.maxSteps
+        let isLogStep = state.step % training.logInterval == 0
+        if isLogStep || isLast {
+            let now = MonotonicClock.seconds()
+            let rate = Double(session.intervalExamples) / max(now - session.intervalStart, 1e-9)
+            state.elapsedSeconds = session.elapsed(at: now)
+            let perStep = (now - session.start) / Double(session.steps)
+            log.add(.tokensPerSecond, rate, at: state.step)
+            log.add(.clippedSteps, Double(session.intervalClipped), at: state.step)
+            progress(.progress(ProgressReport(step: state.step, maxSteps: training.maxSteps, trainLoss: result.loss,
+                                              learningRate: learningRate, examplesPerSecond: rate,
+                                              elapsedSeconds: state.elapsedSeconds,
+                                              etaSeconds: perStep * Double(training.maxSteps - state.step))))
+            session.startInterval(at: now)
+        }
+        if (training.evalInterval > 0 && state.step % training.evalInterval == 0) || isLast { try evaluate(&log, progress) }
+        if isLast {
+            try checkpoint(.final, &log, &session, progress)
+        } else if training.checkpointInterval > 0 && state.step % training.checkpointInterval == 0 {
+            try checkpoint(.interval, &log, &session, progress)
+        } else if isLogStep {
+            try log.flush(step: state.step)
+        }
+    }
+
+    private func evaluate(_ log: inout MetricLog, _ progress: (TrainingEvent) -> Void) throws(TrainingError) {
+        let started = MonotonicClock.seconds()
+        guard let loss = try validationLoss() else { return }
+        state.lastValLoss = loss
+        state.bestValLoss = min(state.bestValLoss ?? .infinity, loss)
+        lastEvaluationStep = state.step
+        log.add(.valLoss, loss, at: state.step)
+        progress(.evaluation(step: state.step, valLoss: loss, seconds: MonotonicClock.seconds() - started))
+    }
+
+    /// Writes a checkpoint with the metrics logged since the last flush, in one transaction.
+    private func checkpoint(_ reason: CheckpointReason, _ log: inout MetricLog, _ session: inout SessionTiming,
+                            _ progress: (TrainingEvent) -> Void) throws(TrainingError) {
+        state.elapsedSeconds = session.elapsed(at: MonotonicClock.seconds())
+        state.loader = loader.position
+        let blobs = CheckpointCodec.blobs(model: model, optimizerState: optimizer.stateBlob(), state: state,
+                                          configJSON: config.json(), tokenizerJSON: tokenizerJSON)
+        let payload = CheckpointPayload(step: state.step, trainLoss: state.lastTrainLoss,
+                                        valLoss: lastEvaluationStep == state.step ? state.lastValLoss : nil,
+                                        weightsSHA256: CheckpointCodec.weightsSHA256(model.parameters), reason: reason,
+                                        blobs: blobs)
+        try log.save(payload, keepLatest: config.training.keepCheckpoints)
+        lastCheckpointStep = state.step
+        progress(.checkpoint(step: state.step, reason: reason))
+    }
+}
+
+/// Metrics of the session not yet handed to the recorder.
+private struct MetricLog {
+    let recorder: TrainingRecorder
+    private var pending: [MetricSample] = []
+
+    init(recorder: TrainingRecorder, capacity: Int) {
+        self.recorder = recorder
+        pending.reserveCapacity(capacity)
+    }
+
+    mutating func add(_ name: MetricName, _ value: Double, at step: Int) {
+        pending.append(MetricSample(step: step, name: name, value: value))
+    }
+
+    /// Records the pending metrics and the run's step.
+    mutating func flush(step: Int) throws(TrainingError) {
+        do { try recorder.record(metrics: pending, step: step) } catch { throw .recorder(error) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Saves a checkpoint together with the pending metrics.
+    mutating func save(_ checkpoint: CheckpointPayload, keepLatest: Int) throws(TrainingError) {
+        do { try recorder.saveCheckpoint(checkpoint, pendingMetrics: pending, keepLatest: keepLatest) } catch {
+            throw .recorder(error)
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Wall-clock bookkeeping of one `run` call, for throughput, ETA and the run's total time.
+private struct SessionTiming {
+    let start = MonotonicClock.seconds()
+    /// Training time of earlier sessions of the run.
+    let elapsedBefore: Double
+    private(set) var intervalStart: Double
+    var intervalExamples = 0
+    var intervalClipped = 0
+    /// Steps completed in this session.
+    var steps = 0
+
+    init(elapsedBefore: Double) {
+        self.elapsedBefore = elapsedBefore
+        intervalStart = start
+    }
+
+    func elapsed(at now: Double) -> Double { elapsedBefore + (now - start) }
+
+    mutating func startInterval(at now: Double) {
+        intervalStart = now
+        intervalExamples = 0
+        intervalClipped = 0
     }
 }

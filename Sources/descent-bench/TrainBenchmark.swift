@@ -1,5 +1,6 @@
 // `descent-bench train`: training throughput of a whole step — batch sampling, forward,
-// backward, gradient norm, optimizer update — with no I/O, in next-token predictions per second.
+// backward, gradient norm, optimizer update (Training's `TrainingStep`, the trainer's own step) —
+// with no I/O, in next-token predictions per second.
 //
 // Batches are random windows of a seeded random token stream (2,000,000 ids, as the PyTorch
 // reference's config C), sampled on the fly like the reference's `X = data[i:i+T], Y = data[i+T]`.
@@ -13,6 +14,7 @@ import Foundation
 import Kernels
 import Models
 import Optimizers
+import Training
 
 struct TrainBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -120,11 +122,10 @@ struct TrainBenchmark: ParsableCommand {
         let network = ModelFactory.make(architecture)
         network.initializeParameters(seed: 1)
         network.reserve(batchSize: s.batch)
-        var settings = OptimizerSettings()
-        settings.kind = .sgd
-        settings.momentum = 0.9
-        settings.learningRate = 0.05
-        let optimizer = Optimizer(settings: settings, layout: network.layout)
+        let settings = OptimizerSettings(kind: .sgd, momentum: 0.9, nesterov: false, weightDecay: 0, decayEmbeddings: false,
+                                         beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+        let trainingStep = TrainingStep(model: network, optimizer: Optimizer(settings: settings, layout: network.layout),
+                                        gradientClipNorm: 0)
 
         let sampler = WindowSampler(vocabularySize: s.vocab, contextLength: architecture.contextLength, batchSize: s.batch)
         var lastLoss = 0.0
@@ -132,9 +133,7 @@ struct TrainBenchmark: ParsableCommand {
         func step() {
             // Batch sampling is part of the step, as in the reference.
             sampler.next()
-            lastLoss = network.computeGradients(contexts: sampler.contexts, targets: sampler.targets, count: s.batch)
-            _ = Optimizer.clipGradients(network.gradients, maxNorm: 0)
-            optimizer.step(parameters: network.parameters, gradients: network.gradients, learningRate: 0.05)
+            lastLoss = trainingStep.run(contexts: sampler.contexts, targets: sampler.targets, count: s.batch, learningRate: 0.05).loss
         }
 
         func timed(seconds: Double) -> (steps: Int, seconds: Double) {

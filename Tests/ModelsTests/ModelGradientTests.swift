@@ -1,5 +1,6 @@
 import Core
 import Kernels
+import Parameters
 import XCTest
 @testable import Models
 

@@ -1,5 +1,6 @@
 import Foundation
 import Kernels
+import Parameters
 import XCTest
 @testable import Optimizers
 
@@ -56,9 +57,8 @@ final class OptimizerTests: XCTestCase {
         let golden = try Golden.load()
         XCTAssertEqual(golden.cases.count, 6)
         for (name, testCase) in golden.cases.sorted(by: { $0.key < $1.key }) {
-            var settings = OptimizerSettings()
+            var settings = makeSettings()
             settings.kind = testCase.settings.kind == "sgd" ? .sgd : .adamw
-            settings.learningRate = testCase.settings.lr
             settings.momentum = testCase.settings.momentum ?? 0
             settings.nesterov = testCase.settings.nesterov ?? false
             settings.weightDecay = testCase.settings.weight_decay
@@ -71,7 +71,7 @@ final class OptimizerTests: XCTestCase {
             load(Golden.Tensors(weight: golden.weight0, bias: golden.bias0), into: parameters, layout: layout)
             for (index, gradient) in golden.gradients.enumerated() {
                 load(gradient, into: gradients, layout: layout)
-                optimizer.step(parameters: parameters, gradients: gradients, learningRate: settings.learningRate)
+                optimizer.step(parameters: parameters, gradients: gradients, learningRate: testCase.settings.lr)
                 let expected: Golden.Tensors? = index == 0 ? testCase.after1 : index == 9 ? testCase.after10 : nil
                 if let expected {
                     assertClose(layout.view(layout["weight"]!, in: parameters).toArray(), expected.weight, "\(name) weight after \(index + 1)")
@@ -102,8 +102,7 @@ final class OptimizerTests: XCTestCase {
     /// One step by hand: p = 1, g = 0.5, lr = 0.1, μ = 0.9, wd = 0.1 (on the weight only).
     func testSingleStepsByHand() {
         func run(_ configure: (inout OptimizerSettings) -> Void, steps: Int) -> (weight: Float, bias: Float) {
-            var settings = OptimizerSettings()
-            settings.learningRate = 0.1
+            var settings = makeSettings()
             configure(&settings)
             var layout = ParameterLayout()
             layout.add("w", rows: 1, columns: 1, kind: .weight)
@@ -137,9 +136,8 @@ final class OptimizerTests: XCTestCase {
 
     func testStateRoundTripResumesExactly() throws {
         for kind in OptimizerKind.allCases {
-            var settings = OptimizerSettings()
+            var settings = makeSettings()
             settings.kind = kind
-            settings.learningRate = 0.01
             let layout = makeLayout()
             let straight = Optimizer(settings: settings, layout: layout)
             let p1 = layout.makeBuffer(), g = layout.makeBuffer()
@@ -158,9 +156,9 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testRestoreRejectsMismatchedState() {
-        var sgd = OptimizerSettings()
+        var sgd = makeSettings()
         sgd.kind = .sgd
-        var adam = OptimizerSettings()
+        var adam = makeSettings()
         adam.kind = .adamw
         let layout = makeLayout()
         let blob = Optimizer(settings: sgd, layout: layout).stateBlob()
@@ -197,4 +195,11 @@ final class ScheduleTests: XCTestCase {
         for step in 1..<50 { XCTAssertLessThanOrEqual(schedule.learningRate(at: step), schedule.learningRate(at: step - 1)) }
         XCTAssertGreaterThan(schedule.learningRate(at: 49), 0)
     }
+}
+
+/// Settings for these tests: SGD with momentum 0.9 unless a test says otherwise, and PyTorch's
+/// AdamW defaults.
+func makeSettings(_ kind: OptimizerKind = .sgd) -> OptimizerSettings {
+    OptimizerSettings(kind: kind, momentum: 0.9, nesterov: false, weightDecay: 0, decayEmbeddings: false,
+                      beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
 }

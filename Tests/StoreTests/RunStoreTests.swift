@@ -1,4 +1,5 @@
 import Foundation
+import RunRecords
 import XCTest
 @testable import Store
 
@@ -21,8 +22,8 @@ final class RunStoreTests: XCTestCase {
                                    dataDirectory: "data/names", maxSteps: 100))
     }
 
-    func checkpoint(step: Int, valLoss: Double?, payload: UInt8 = 1) -> NewCheckpoint {
-        NewCheckpoint(step: step, trainLoss: 2.5, valLoss: valLoss, weightsSHA256: "sha\(step)", reason: "interval",
+    func checkpoint(step: Int, valLoss: Double?, payload: UInt8 = 1) -> CheckpointPayload {
+        CheckpointPayload(step: step, trainLoss: 2.5, valLoss: valLoss, weightsSHA256: "sha\(step)", reason: .interval,
                       blobs: [("weights", [payload, 2, 3]), ("state", Array("{}".utf8)), ("empty", [])])
     }
 
@@ -42,11 +43,11 @@ final class RunStoreTests: XCTestCase {
 
     func testMetricsReplaceAtSameStepAndNonFiniteBecomesNil() throws {
         let run = try makeRun()
-        try store.appendMetrics(runID: run.id, [MetricRow(step: 1, name: "train_loss", value: 3),
-                                                MetricRow(step: 2, name: "train_loss", value: 2)], runStep: 2)
-        try store.appendMetrics(runID: run.id, [MetricRow(step: 2, name: "train_loss", value: 1.5),
-                                                MetricRow(step: 3, name: "train_loss", value: .nan)])
-        let values = try store.metric(runID: run.id, name: "train_loss")
+        try store.appendMetrics(runID: run.id, [MetricSample(step: 1, name: .trainLoss, value: 3),
+                                                MetricSample(step: 2, name: .trainLoss, value: 2)], runStep: 2)
+        try store.appendMetrics(runID: run.id, [MetricSample(step: 2, name: .trainLoss, value: 1.5),
+                                                MetricSample(step: 3, name: .trainLoss, value: .nan)])
+        let values = try store.metric(runID: run.id, name: .trainLoss)
         XCTAssertEqual(values.map(\.step), [1, 2, 3])
         XCTAssertEqual(values.map(\.value), [3, 1.5, nil])
         XCTAssertEqual(try store.requireRun(named: "r1").step, 2)
@@ -93,21 +94,21 @@ final class RunStoreTests: XCTestCase {
     func testCheckpointWritesPendingMetricsInTheSameTransaction() throws {
         let run = try makeRun()
         try store.saveCheckpoint(runID: run.id, checkpoint(step: 4, valLoss: nil),
-                                 pendingMetrics: [MetricRow(step: 4, name: "train_loss", value: 1)], keepLatest: 3)
-        XCTAssertEqual(try store.metric(runID: run.id, name: "train_loss").count, 1)
+                                 pendingMetrics: [MetricSample(step: 4, name: .trainLoss, value: 1)], keepLatest: 3)
+        XCTAssertEqual(try store.metric(runID: run.id, name: .trainLoss).count, 1)
         // A failing blob insert (duplicate name) rolls back the checkpoint and its metrics.
         var broken = checkpoint(step: 8, valLoss: nil)
         broken.blobs.append(("weights", [0]))
         XCTAssertThrowsError(try store.saveCheckpoint(runID: run.id, broken,
-                                                      pendingMetrics: [MetricRow(step: 8, name: "train_loss", value: 0.5)], keepLatest: 3))
+                                                      pendingMetrics: [MetricSample(step: 8, name: .trainLoss, value: 0.5)], keepLatest: 3))
         XCTAssertEqual(try store.checkpoints(runID: run.id).map(\.step), [4])
-        XCTAssertEqual(try store.metric(runID: run.id, name: "train_loss").map(\.step), [4])
+        XCTAssertEqual(try store.metric(runID: run.id, name: .trainLoss).map(\.step), [4])
         XCTAssertEqual(try store.requireRun(named: "r1").step, 4)
     }
 
     func testResumeDropsLaterMetricsAndDeleteCascades() throws {
         let run = try makeRun()
-        try store.appendMetrics(runID: run.id, (1...10).map { MetricRow(step: $0, name: "train_loss", value: Double($0)) })
+        try store.appendMetrics(runID: run.id, (1...10).map { MetricSample(step: $0, name: .trainLoss, value: Double($0)) })
         try store.saveCheckpoint(runID: run.id, checkpoint(step: 6, valLoss: nil), pendingMetrics: [], keepLatest: 3)
         try store.updateStatus(runID: run.id, .interrupted, detail: "SIGINT")
         XCTAssertEqual(try store.requireRun(named: "r1").status, .interrupted)
@@ -116,7 +117,7 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(resumed.status, .running)
         XCTAssertEqual(resumed.maxSteps, 200)
         XCTAssertEqual(resumed.configJSON, "{\"x\":1}")
-        XCTAssertEqual(try store.metric(runID: run.id, name: "train_loss").map(\.step), [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(try store.metric(runID: run.id, name: .trainLoss).map(\.step), [1, 2, 3, 4, 5, 6])
         try store.deleteRun(named: "r1")
         XCTAssertNil(try store.run(named: "r1"))
         XCTAssertEqual(try store.connection.query("SELECT COUNT(*) FROM metrics").first?.first?.int, 0)
@@ -125,10 +126,10 @@ final class RunStoreTests: XCTestCase {
 
     func testSummaries() throws {
         let run = try makeRun()
-        try store.appendMetrics(runID: run.id, [MetricRow(step: 1, name: "train_loss", value: 3),
-                                                MetricRow(step: 2, name: "train_loss", value: 2.25),
-                                                MetricRow(step: 1, name: "val_loss", value: 2.5),
-                                                MetricRow(step: 2, name: "val_loss", value: 2.75)])
+        try store.appendMetrics(runID: run.id, [MetricSample(step: 1, name: .trainLoss, value: 3),
+                                                MetricSample(step: 2, name: .trainLoss, value: 2.25),
+                                                MetricSample(step: 1, name: .valLoss, value: 2.5),
+                                                MetricSample(step: 2, name: .valLoss, value: 2.75)])
         try store.saveCheckpoint(runID: run.id, checkpoint(step: 2, valLoss: 2.75), pendingMetrics: [], keepLatest: 3)
         let summary = try XCTUnwrap(store.summaries().first)
         XCTAssertEqual(summary.lastTrainLoss, 2.25)

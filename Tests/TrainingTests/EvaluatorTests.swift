@@ -11,7 +11,7 @@ final class EvaluatorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let dataset = try Fixtures.namesDataset(in: directory)
         let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=40", "training.evalBatches=0"])
-        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh)
+        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule)
         _ = try trainer.run(recorder: MemoryRecorder())
         let validation = try XCTUnwrap(try trainer.validationLoss())
 
@@ -38,7 +38,7 @@ final class EvaluatorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let dataset = try Fixtures.namesDataset(in: directory)
         let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP)
-        let model = try Trainer(config: config, dataset: dataset, start: .fresh).model
+        let model = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule).model
         let odd = directory.appendingPathComponent("odd.txt")
         try "anna\nbo\u{E9}\n".write(to: odd, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Evaluator.evaluate(model: model, tokenizer: dataset.tokenizer, paths: [odd.path], split: .lines)) {

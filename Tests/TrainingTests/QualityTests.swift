@@ -37,11 +37,11 @@ final class BigramQualityTests: XCTestCase {
         let optimum = Self.smoothedCountLoss(train: try dataset.readStream(.train), validation: try dataset.readStream(.val),
                                              vocabularySize: dataset.tokenizer.vocabularySize)
         let config = try TrainingConfig.load(path: Self.configPath, overrides: ["data.dir=\(output)", "training.checkpointInterval=0"])
-        XCTAssertEqual(config.evalBatches, 0, "the comparison needs the whole validation split")
-        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh)
+        XCTAssertEqual(config.training.evalBatches, 0, "the comparison needs the whole validation split")
+        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule)
         let recorder = MemoryRecorder()
-        XCTAssertEqual(try trainer.run(recorder: recorder), .completed(step: config.maxSteps))
-        let validation = try XCTUnwrap(recorder.values("val_loss")[config.maxSteps])
+        XCTAssertEqual(try trainer.run(recorder: recorder), .completed(step: config.training.maxSteps))
+        let validation = try XCTUnwrap(recorder.values(.valLoss)[config.training.maxSteps])
         print("bigram SGD val loss \(validation), smoothed count model \(optimum), gap \(validation - optimum)")
         XCTAssertEqual(validation, optimum, accuracy: 0.01)
     }

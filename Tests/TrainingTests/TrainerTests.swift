@@ -23,7 +23,7 @@ final class TrainerTests: XCTestCase {
     func train(_ overrides: [String], start: Trainer.Start = .fresh, stopAt: Int? = nil,
                recorder: MemoryRecorder = MemoryRecorder()) throws -> (Trainer, TrainingOutcome, MemoryRecorder) {
         let config = try Fixtures.config(dataset.directory, overrides)
-        let trainer = try Trainer(config: config, dataset: dataset, start: start)
+        let trainer = try Trainer(config: config, dataset: dataset, start: start, schedule: config.learningRateSchedule)
         let outcome = try trainer.run(recorder: recorder, stopAt: stopAt)
         return (trainer, outcome, recorder)
     }
@@ -53,24 +53,24 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(resumed.model.parameters.toArray().map(\.bitPattern), straight.model.parameters.toArray().map(\.bitPattern),
                            "weights differ for \(overrides)")
             XCTAssertEqual(resumedRecords.checkpoints.last?.weightsSHA256, straightRecords.checkpoints.last?.weightsSHA256)
-            let straightLosses = straightRecords.values("train_loss")
-            let stitched = pausedRecords.values("train_loss").merging(resumedRecords.values("train_loss")) { $1 }
+            let straightLosses = straightRecords.values(.trainLoss)
+            let stitched = pausedRecords.values(.trainLoss).merging(resumedRecords.values(.trainLoss)) { $1 }
             XCTAssertEqual(stitched.count, 60)
             XCTAssertEqual(stitched, straightLosses)
-            XCTAssertEqual(resumedRecords.values("val_loss")[60], straightRecords.values("val_loss")[60])
+            XCTAssertEqual(resumedRecords.values(.valLoss)[60], straightRecords.values(.valLoss)[60])
         }
     }
 
     func testStopRequestFinishesTheStepAndCheckpoints() throws {
         let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=100"])
-        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh)
+        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule)
         let recorder = MemoryRecorder()
         var polls = 0
         let outcome = try trainer.run(recorder: recorder, shouldStop: { polls += 1; return polls > 13 })
         XCTAssertEqual(outcome, .interrupted(step: 13))
         XCTAssertEqual(recorder.checkpoints.last?.reason, .interrupt)
         XCTAssertEqual(try recorder.latest().state.step, 13)
-        XCTAssertEqual(recorder.values("train_loss").count, 13, "every completed step's loss is recorded")
+        XCTAssertEqual(recorder.values(.trainLoss).count, 13, "every completed step's loss is recorded")
     }
 
     func testDivergenceKeepsTheLastGoodCheckpoint() throws {
@@ -99,18 +99,18 @@ final class TrainerTests: XCTestCase {
         let (base, _, records) = try train(Fixtures.smallMLP + ["training.maxSteps=20"])
         let checkpoint = try records.latest()
         let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=10"])
-        let tuned = try Trainer(config: config, dataset: dataset, start: .initialize(fromWeights: checkpoint))
+        let tuned = try Trainer(config: config, dataset: dataset, start: .initialize(fromWeights: checkpoint), schedule: config.learningRateSchedule)
         XCTAssertEqual(tuned.model.parameters.toArray(), base.model.parameters.toArray())
         XCTAssertEqual(tuned.state.step, 0)
         XCTAssertEqual(tuned.optimizer.stepCount, 0)
         let wider = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["model.hiddenSize=17"])
-        XCTAssertThrowsError(try Trainer(config: wider, dataset: dataset, start: .initialize(fromWeights: checkpoint)))
+        XCTAssertThrowsError(try Trainer(config: wider, dataset: dataset, start: .initialize(fromWeights: checkpoint), schedule: wider.learningRateSchedule))
     }
 
     func testTrainingLowersTheLoss() throws {
         let (trainer, _, records) = try train(Fixtures.smallMLP + ["training.maxSteps=300", "training.evalInterval=300",
                                                                    "training.batchSize=32", "schedule.warmupSteps=10"])
-        let val = records.values("val_loss")
+        let val = records.values(.valLoss)
         XCTAssertLessThan(try XCTUnwrap(val[300]), try XCTUnwrap(val[0]) - 0.5)
         XCTAssertEqual(trainer.state.examplesSeen, 300 * 32)
     }

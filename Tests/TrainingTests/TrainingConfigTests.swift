@@ -21,15 +21,15 @@ final class TrainingConfigTests: XCTestCase {
     func testDefaultsAreFilledAndOverridesApply() throws {
         let config = try parse(minimal, overrides: ["training.maxSteps=500", "optimizer.nesterov=true", "optimizer.momentum=0.9",
                                                     "model.type=mlp", "optimizer.learningRate=5e-2"])
-        XCTAssertEqual(config.maxSteps, 500)
-        XCTAssertEqual(config.batchSize, 32)
-        XCTAssertEqual(config.modelType, .mlp)
+        XCTAssertEqual(config.training.maxSteps, 500)
+        XCTAssertEqual(config.training.batchSize, 32)
+        XCTAssertEqual(config.model.type, .mlp)
         XCTAssertTrue(config.optimizer.nesterov)
         XCTAssertEqual(config.optimizer.learningRate, 0.05)
-        XCTAssertEqual(config.dataDirectory, "data/names")
+        XCTAssertEqual(config.data.directory, "data/names")
         // The stored JSON reads back to the same config.
         let again = try TrainingConfig.stored(json: config.json(), runName: "r")
-        XCTAssertEqual(again.values, config.values)
+        XCTAssertEqual(again, config)
     }
 
     func testUnknownKeysAreNamedWithSuggestions() {
@@ -93,7 +93,7 @@ final class TrainingConfigTests: XCTestCase {
     func testTheReadmeDocumentsEveryKey() throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardized
         let text = try String(contentsOf: readme, encoding: .utf8)
-        for key in ConfigSchema.keys { XCTAssert(text.contains("| `\(key.path)` |"), "README lacks a row for \(key.path)") }
+        for key in TrainingConfig.keys { XCTAssert(text.contains("| `\(key.path)` |"), "README lacks a row for \(key.path)") }
     }
 
     func testEveryShippedConfigParses() throws {

@@ -2,6 +2,7 @@ import Core
 import Data
 import Foundation
 import Kernels
+import RunRecords
 @testable import Training
 
 /// Records everything in memory, so tests can compare runs metric by metric.
@@ -16,7 +17,7 @@ final class MemoryRecorder: TrainingRecorder {
         checkpoints.append(checkpoint)
     }
 
-    func values(_ name: String) -> [Int: Double] {
+    func values(_ name: MetricName) -> [Int: Double] {
         Dictionary(metrics.filter { $0.name == name }.map { ($0.step, $0.value) }, uniquingKeysWith: { $1 })
     }
 

@@ -5,6 +5,8 @@
 // parameter buffer, the gradient buffer and every optimizer moment buffer, and checkpoint
 // exporters read names and shapes from it.
 
+import Kernels
+
 /// What a tensor is for. Optimizers use it to decide where weight decay applies.
 public enum ParameterKind: String, Sendable, Codable, CaseIterable {
     /// A matrix multiplied with activations (Linear weights, the bigram table): decayed.
