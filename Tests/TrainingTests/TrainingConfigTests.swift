@@ -1,4 +1,6 @@
 import Foundation
+import Models
+import Optimizers
 import XCTest
 @testable import Training
 
@@ -103,5 +105,107 @@ final class TrainingConfigTests: XCTestCase {
         for file in files {
             XCTAssertNoThrow(try TrainingConfig.load(path: directory.appendingPathComponent(file).path), file)
         }
+    }
+}
+
+/// The declaration in `TrainingConfig.keys` is the only place keys live: these tests check that it
+/// covers every field once and that each key reads and writes its own field.
+final class ConfigDeclarationTests: XCTestCase {
+    func testEveryFieldHasExactlyOneKey() {
+        func leaves(_ value: Any) -> Int {
+            let children = Mirror(reflecting: value).children
+            let isSection = !children.isEmpty && !(value is String)
+            return isSection ? children.reduce(0) { $0 + leaves($1.value) } : 1
+        }
+        XCTAssertEqual(leaves(TrainingConfig.unset), TrainingConfig.keys.count)
+        XCTAssertEqual(Set(TrainingConfig.keys.map(\.path)).count, TrainingConfig.keys.count, "duplicate key names")
+        XCTAssertEqual(TrainingConfig.sections, ["data", "model", "optimizer", "schedule", "training"])
+    }
+
+    func testEachKeyChangesItsOwnFieldOnly() throws {
+        let base = try TrainingConfig.parse(json: Data(#"{"data": {"dir": "d"}}"#.utf8), source: "t",
+                                            overrides: ["optimizer.momentum=0.5"])
+        for key in TrainingConfig.keys {
+            let alternative = try XCTUnwrap(Self.alternative(to: key.read(base), kind: key.kind), key.path)
+            let changed = try TrainingConfig.parse(json: Data(base.json().utf8), source: "t",
+                                                   overrides: ["\(key.path)=\(alternative)"])
+            let differing = TrainingConfig.keys.filter { $0.read(changed) != $0.read(base) }.map(\.path)
+            XCTAssertEqual(differing, [key.path], "--set \(key.path)=\(alternative)")
+        }
+    }
+
+    func testDefaultsAreValidAndDescribed() throws {
+        let config = try TrainingConfig.parse(json: Data(#"{"data": {"dir": "d"}}"#.utf8), source: "t")
+        for key in TrainingConfig.keys {
+            if let value = key.defaultValue { XCTAssertEqual(key.read(config), value, key.path) }
+            XCTAssertFalse(key.summary.isEmpty, key.path)
+        }
+        XCTAssertEqual(TrainingConfig.keys.filter(\.isRequired).map(\.path), ["data.dir"])
+        XCTAssertEqual(config.optimizerSettings.momentum, 0, "one default for SGD momentum: the config's")
+    }
+
+    /// A valid value other than `current`, as `--set` text.
+    static func alternative(to current: JSONValue, kind: ConfigKey.Kind) -> String? {
+        switch (kind, current) {
+        case (.integer(let range), .number(let value)):
+            let candidate = Int(value) == range.lowerBound ? range.lowerBound + 1 : range.lowerBound
+            return String(max(candidate, 2))
+        case (.real(let range, _), .number(let value)):
+            let candidate = (range.lowerBound + min(range.upperBound, 1)) / 2
+            return String(candidate == value ? candidate / 2 : candidate)
+        case (.boolean, .bool(let value)):
+            return String(!value)
+        case (.text, .string(let value)):
+            return value + "-other"
+        case (.choice(let options), .string(let value)):
+            return options.first { $0 != value }
+        default:
+            return nil
+        }
+    }
+}
+
+final class TrainingStepTests: XCTestCase {
+    /// The step is exactly gradients, clipping, then the optimizer's update at the given rate.
+    func testStepIsGradientClipUpdate() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dataset = try Fixtures.namesDataset(in: directory, count: 80)
+        let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["optimizer.gradientClipNorm=0.5"])
+        let architecture = config.architecture(vocabularySize: dataset.tokenizer.vocabularySize)
+        func makeModel() -> any LanguageModel {
+            let model = ModelFactory.make(architecture)
+            model.initializeParameters(seed: 3)
+            model.reserve(batchSize: 4)
+            return model
+        }
+        let contexts: [Int32] = [0, 0, 1, 0, 1, 2, 1, 2, 3, 2, 3, 4], targets: [Int32] = [1, 2, 3, 4]
+        let stepped = makeModel(), manual = makeModel()
+        let step = TrainingStep(model: stepped, optimizer: Optimizer(settings: config.optimizerSettings, layout: stepped.layout),
+                                gradientClipNorm: 0.5)
+        let result = step.run(contexts: contexts, targets: targets, count: 4, learningRate: 0.05)
+
+        let optimizer = Optimizer(settings: config.optimizerSettings, layout: manual.layout)
+        let loss = manual.computeGradients(contexts: contexts, targets: targets, count: 4)
+        let clip = Optimizer.clipGradients(manual.gradients, maxNorm: 0.5)
+        optimizer.step(parameters: manual.parameters, gradients: manual.gradients, learningRate: 0.05)
+        XCTAssertEqual(result, StepResult(loss: loss, gradientNorm: clip.norm, clipped: clip.clipped))
+        XCTAssertTrue(result.clipped, "the test needs a norm above 0.5")
+        XCTAssertEqual(stepped.parameters.toArray(), manual.parameters.toArray())
+    }
+
+    func testANonFiniteStepLeavesTheWeightsAlone() throws {
+        let model = ModelFactory.make(ModelArchitecture(type: .bigram, vocabularySize: 5))
+        model.initializeParameters(seed: 1)
+        model.reserve(batchSize: 2)
+        model.parameters[0] = .nan
+        let before = model.parameters.toArray()
+        let settings = OptimizerSettings(kind: .sgd, momentum: 0, nesterov: false, weightDecay: 0, decayEmbeddings: false,
+                                         beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+        let step = TrainingStep(model: model, optimizer: Optimizer(settings: settings, layout: model.layout), gradientClipNorm: 0)
+        let result = step.run(contexts: [0, 0], targets: [1, 2], count: 2, learningRate: 0.1)
+        XCTAssertFalse(result.isFinite)
+        XCTAssertEqual(model.parameters.toArray().map(\.bitPattern), before.map(\.bitPattern))
+        XCTAssertEqual(step.optimizer.stepCount, 0)
     }
 }
