@@ -88,5 +88,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "RunRecords", "Kernels", "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "CLITests", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
+        // Checks that the dependencies declared here equal each target's imports.
+        .testTarget(name: "PackageTests"),
     ]
 )
