@@ -87,7 +87,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "RunRecords", "Kernels", "Core"],
                     swiftSettings: cpuFlags),
-        .testTarget(name: "CLITests", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
+        .testTarget(name: "CLITests", dependencies: ["DescentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                    exclude: ["Golden"], swiftSettings: cpuFlags),
         // Checks that the dependencies declared here equal each target's imports.
         .testTarget(name: "PackageTests"),
     ]

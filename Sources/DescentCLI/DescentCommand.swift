@@ -48,6 +48,10 @@ struct StoreOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("The SQLite database of runs, metrics and checkpoints.", valueName: "path"))
     var db: String = StoreOptions.defaultPath
+
+    func validate() throws {
+        if db.isEmpty { throw ValidationError("--db needs a file path, e.g. --db \(StoreOptions.defaultPath).") }
+    }
 }
 
 /// `--threads`, shared by the verbs that compute.

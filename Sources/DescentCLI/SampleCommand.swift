@@ -5,29 +5,37 @@ import Foundation
 import Store
 import Training
 
-/// `--checkpoint latest|best|STEP`, shared by the verbs that read a checkpoint.
-struct CheckpointOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Which checkpoint: 'latest', 'best' (lowest validation loss) or a step number.", valueName: "which"))
-    var checkpoint: String = "latest"
-
-    func selector() throws -> CheckpointSelector {
-        switch checkpoint {
-        case "latest": return .latest
-        case "best": return .best
+extension CheckpointSelector: ExpressibleByArgument {
+    /// `latest`, `best` or a step number.
+    public init?(argument: String) {
+        switch argument {
+        case "latest": self = .latest
+        case "best": self = .best
         default:
-            guard let step = Int(checkpoint), step >= 0 else {
-                throw ValidationError("--checkpoint must be 'latest', 'best' or a step number, got '\(checkpoint)'.")
-            }
-            return .step(step)
+            guard let step = Int(argument), step >= 0 else { return nil }
+            self = .step(step)
         }
     }
 
-    func validate() throws { _ = try selector() }
+    public var defaultValueDescription: String {
+        switch self {
+        case .latest: "latest"
+        case .best: "best"
+        case .step(let step): String(step)
+        }
+    }
+}
+
+/// `--checkpoint latest|best|STEP`, shared by the verbs that read a checkpoint.
+struct CheckpointOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Which checkpoint: 'latest', 'best' (lowest validation loss) or a step number.",
+                                            valueName: "latest|best|step"))
+    var checkpoint: CheckpointSelector = .latest
 
     /// Loads the selected checkpoint of `runName`.
     func load(runName: String, store: RunStore) throws -> (LoadedCheckpoint, CheckpointRecord) {
         let run = try attempt { try store.requireRun(named: runName) }
-        let record = try attempt { try store.checkpoint(run: run, try selector()) }
+        let record = try attempt { try store.checkpoint(run: run, checkpoint) }
         let loaded = try attempt { try CheckpointCodec.decode(store.blobs(of: record)) }
         return (loaded, record)
     }
@@ -79,8 +87,7 @@ struct SampleCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var compute: ComputeOptions
 
-    func run() throws {
-        compute.apply()
+    var options: SamplingOptions {
         var options = SamplingOptions()
         options.maxTokens = maxTokens
         options.temperature = temperature
@@ -88,7 +95,15 @@ struct SampleCommand: ParsableCommand {
         options.topP = topP
         options.seed = seed
         options.sampleCount = numSamples
-        try attempt { try Sampler.validate(options) }
+        return options
+    }
+
+    func validate() throws {
+        do { try Sampler.validate(options) } catch { throw ValidationError(error.description) }
+    }
+
+    func run() throws {
+        compute.apply()
         let store = try attempt { try RunStore(path: storeOptions.db) }
         let (loaded, _) = try which.load(runName: runName, store: store)
         let model = try attempt { try loaded.makeModel() }

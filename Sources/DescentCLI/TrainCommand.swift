@@ -65,7 +65,8 @@ struct TrainCommand: ParsableCommand {
 
     static var keyTable: String {
         TrainingConfig.keys.map { key in
-            "  \(key.path)\n" + HelpText.wrap("\(key.summary) (\(key.allowed); \(key.defaultDescription))", indent: "      ")
+            let resume = key.fixedOnResume ? "; fixed on resume" : ""
+            return "  \(key.path)\n" + HelpText.wrap("\(key.summary) (\(key.allowed); \(key.defaultDescription)\(resume))", indent: "      ")
         }.joined(separator: "\n")
     }
 

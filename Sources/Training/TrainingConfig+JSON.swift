@@ -116,13 +116,13 @@ extension TrainingConfig {
 
     /// The README's table of keys, generated from `keys`.
     public static var markdownKeyTable: String {
-        var lines = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
+        var lines = ["| key | default | allowed | on resume | meaning |", "|---|---|---|---|---|"]
         for key in keys {
             let value = key.defaultValue.map { value -> String in
                 if case .string(let text) = value { return "`\(text)`" }
                 return value.display
             } ?? "required"
-            lines.append("| `\(key.path)` | \(value) | \(key.allowedBrief) | \(key.summary) |")
+            lines.append("| `\(key.path)` | \(value) | \(key.allowedBrief) | \(key.fixedOnResume ? "fixed" : "may change") | \(key.summary) |")
         }
         return lines.joined(separator: "\n")
     }
