@@ -63,7 +63,8 @@ final class CLIErrorTests: CLITestCase {
                                     "--set", "training.maxSteps=50"), contains: "model.hiddenSize cannot change")
         assertUserError(try descent("sample", "tiny", "--db", "db.sqlite", "--prompt", "xyz!"), contains: "not in the tokenizer's vocabulary")
         assertUserError(try descent("sample", "tiny", "--db", "db.sqlite", "--checkpoint", "7"), contains: "no checkpoint at step 7")
-        assertUserError(try descent("sample", "tiny", "--db", "db.sqlite", "--top-p", "0"), contains: "--top-p")
+        // An option out of range is a usage error, reported by ArgumentParser from validate().
+        assertUsageError(try descent("sample", "tiny", "--db", "db.sqlite", "--top-p", "0"), contains: "--top-p")
     }
 
     func testSamplingARunWithoutCheckpoints() throws {
