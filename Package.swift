@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GemmCore", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"],
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels", "Core"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: cpuFlags),
