@@ -90,18 +90,35 @@ public final class Optimizer {
         }
     }
 
-    func decay(for tensor: ParameterTensor) -> Float {
+    /// The weight-decay rate of `tensor`: `weightDecay` for weight matrices, for embedding tables
+    /// only with `decayEmbeddings`, never for biases.
+    func decay(for tensor: ParameterTensor) -> Double {
         switch tensor.kind {
-        case .weight: return Float(settings.weightDecay)
+        case .weight: return settings.weightDecay
         case .bias: return 0
-        case .embedding: return settings.decayEmbeddings ? Float(settings.weightDecay) : 0
+        case .embedding: return settings.decayEmbeddings ? settings.weightDecay : 0
         }
+    }
+
+    /// The learning rate AdamW's scalars are computed from: the step's rate rounded to Float32,
+    /// then read back as that Float's shortest decimal.
+    ///
+    /// The rounding keeps AdamW runs bit-compatible with the checkpoints and results of earlier
+    /// builds, which computed every AdamW scalar from a Float learning rate. The shortest decimal
+    /// keeps a written rate exact: 1e-3 rounds to the Float 0.0010000000475, whose shortest decimal
+    /// is 0.001 again, so lr/(1 − β1ᵗ) and 1 − lr·λ are computed in Double from 0.001, as PyTorch
+    /// computes them from Python's 1e-3. A scheduled rate with more digits than a Float holds is
+    /// taken at Float precision (about 7 significant digits).
+    static func adamWLearningRate(_ learningRate: Double) -> Double {
+        let rounded = Float(learningRate)
+        return Double(rounded.description) ?? Double(rounded)
     }
 
     /// Applies one update with the given learning rate. Gradients are read, not cleared.
     public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Double) {
         stepCount += 1
         let lr = Float(learningRate)
+        let adamWLearningRate = Self.adamWLearningRate(learningRate)
         for tensor in layout.tensors {
             let p = layout.view(tensor, in: parameters)
             let g = layout.view(tensor, in: gradients)
@@ -109,12 +126,12 @@ public final class Optimizer {
             case .sgd:
                 ParameterUpdate.sgd(parameters: p, gradients: g, velocity: moments.first.map { layout.view(tensor, in: $0) },
                                     learningRate: lr, momentum: Float(settings.momentum), nesterov: settings.nesterov,
-                                    weightDecay: decay(for: tensor))
+                                    weightDecay: Float(decay(for: tensor)))
             case .adamw:
                 ParameterUpdate.adamW(parameters: p, gradients: g, firstMoment: layout.view(tensor, in: moments[0]),
-                                      secondMoment: layout.view(tensor, in: moments[1]), learningRate: lr,
-                                      beta1: Float(settings.beta1), beta2: Float(settings.beta2),
-                                      epsilon: Float(settings.epsilon), weightDecay: decay(for: tensor), step: stepCount)
+                                      secondMoment: layout.view(tensor, in: moments[1]), learningRate: adamWLearningRate,
+                                      beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
+                                      weightDecay: decay(for: tensor), step: stepCount)
             }
         }
     }

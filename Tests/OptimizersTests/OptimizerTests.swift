@@ -292,4 +292,14 @@ final class OptimizerStateTests: XCTestCase {
         }
         XCTAssertGreaterThan(restored, 100)
     }
+
+    /// AdamW's learning rate: rounded to Float, read back at its shortest decimal, so a written
+    /// rate stays exact and a long one is taken at Float precision.
+    func testAdamWLearningRateIsTheFloatsShortestDecimal() {
+        XCTAssertEqual(Optimizer.adamWLearningRate(0.999), 0.999)
+        XCTAssertEqual(Optimizer.adamWLearningRate(1e-8), 1e-8)
+        XCTAssertEqual(Optimizer.adamWLearningRate(1e-3), 1e-3)
+        XCTAssertEqual(Optimizer.adamWLearningRate(0.1 + 0.2), 0.3)
+        XCTAssertEqual(Optimizer.adamWLearningRate(0.0012345678901), 0.0012345678)
+    }
 }
