@@ -7,10 +7,9 @@
 // error that names the blob. A caller rejects a field value it cannot use (an unknown code, a
 // count that does not match its model) through the same error, with the field's offset.
 //
-// Deliberately not handled: big-endian hosts. Integers are converted explicitly, but float
-// payloads are copied in native order, which is little-endian on every platform Swift targets
-// for this project; strings, variable-length integers and alignment padding, which no layout here
-// needs.
+// Deliberately not handled: strings, variable-length integers and alignment padding (no layout
+// here needs them), and big-endian hosts: integers are converted explicitly, but float payloads
+// are copied in native order, which is little-endian on every platform this project targets.
 
 /// A failure to decode a binary blob, with its evidence.
 public enum BinaryCodecError: Error, Equatable, CustomStringConvertible {
