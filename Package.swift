@@ -56,7 +56,7 @@ let package = Package(
         // Language models over flat parameter buffers: bigram, MLP.
         .target(name: "Models", dependencies: ["Kernels", "Parameters", "Core"], swiftSettings: cpuFlags),
         // SGD, AdamW, learning-rate schedules, gradient clipping.
-        .target(name: "Optimizers", dependencies: ["Kernels", "Parameters"], swiftSettings: cpuFlags),
+        .target(name: "Optimizers", dependencies: ["Kernels", "Parameters", "Core"], swiftSettings: cpuFlags),
         // Tokenizers, gzip streams, shard format, manifest, prepare pipeline, batch loader.
         .target(name: "Data", dependencies: ["CZlib", "Core"], swiftSettings: cpuFlags),
         // What a run leaves behind, shared by the trainer and the store: metric names and samples,
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GemmCore", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Parameters", "Kernels", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Parameters", "Kernels"],
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Parameters", "Kernels", "Core"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),

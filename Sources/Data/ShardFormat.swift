@@ -39,18 +39,25 @@ enum ShardFormat {
         return (0..<count).map { base + ($0 < extra ? 1 : 0) }
     }
 
+    /// The 1,024-byte header of a shard of `tokenCount` tokens (at most `PrepareOptions`'
+    /// largest shard, so it fits llm.c's int32 count).
     static func header(tokenCount: Int, tokenBytes: Int) -> [UInt8] {
-        var ints = [Int32](repeating: 0, count: headerInts)
-        ints[0] = tokenBytes == 2 ? magic16 : magic32
-        ints[1] = tokenBytes == 2 ? version16 : version32
-        ints[2] = Int32(tokenCount)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(headerBytes)
-        for value in ints {
-            let word = UInt32(bitPattern: value)
-            bytes.append(contentsOf: [UInt8(word & 0xff), UInt8((word >> 8) & 0xff), UInt8((word >> 16) & 0xff), UInt8(word >> 24)])
-        }
-        return bytes
+        var writer = BinaryWriter(reservingCapacity: headerBytes)
+        writer.write(tokenBytes == 2 ? magic16 : magic32)
+        writer.write(tokenBytes == 2 ? version16 : version32)
+        writer.write(Int32(tokenCount))
+        writer.writeZeros(byteCount: headerBytes - 3 * 4)
+        return writer.bytes
+    }
+
+    /// Reads the magic and version a shard of `tokenBytes`-byte tokens must have, then its token
+    /// count; `header` holds at least the header's first 12 bytes.
+    static func readHeader(_ header: ArraySlice<UInt8>, path: String, tokenBytes: Int) throws(BinaryCodecError) -> Int {
+        var reader = BinaryReader(header, name: path)
+        try reader.readMagic(UInt32(bitPattern: tokenBytes == 2 ? magic16 : magic32))
+        try reader.readVersion(UInt32(bitPattern: tokenBytes == 2 ? version16 : version32))
+        // A negative count is left to the caller's comparison with the manifest, which names both.
+        return Int(try reader.readInt32())
     }
 }
 
@@ -185,11 +192,10 @@ final class ShardReader {
         guard count >= ShardFormat.headerBytes else {
             throw .badShardHeader(path: path, reason: "file holds \(count) bytes, less than the \(ShardFormat.headerBytes)-byte header")
         }
-        let magic = readInt32(at: 0), version = readInt32(at: 4), headerCount = Int(readInt32(at: 8))
-        let expectedMagic = tokenBytes == 2 ? ShardFormat.magic16 : ShardFormat.magic32
-        let expectedVersion = tokenBytes == 2 ? ShardFormat.version16 : ShardFormat.version32
-        guard magic == expectedMagic else { throw .badShardHeader(path: path, reason: "magic \(magic), expected \(expectedMagic)") }
-        guard version == expectedVersion else { throw .badShardHeader(path: path, reason: "version \(version), expected \(expectedVersion)") }
+        let headerCount: Int
+        do { headerCount = try ShardFormat.readHeader(raw[0..<ShardFormat.headerBytes], path: path, tokenBytes: tokenBytes) } catch {
+            throw .badShardHeader(path: path, reason: error.evidence)
+        }
         guard headerCount == shard.tokens else {
             throw .badShardHeader(path: path, reason: "header says \(headerCount) tokens, manifest \(shard.tokens)")
         }
@@ -222,9 +228,5 @@ final class ShardReader {
             tokens.removeSubrange(start...)
             throw .tokenOutOfRange(path: path, index: badIndex, token: token, vocabularySize: vocabularySize)
         }
-    }
-
-    private func readInt32(at offset: Int) -> Int32 {
-        raw.withUnsafeBytes { Int32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Int32.self)) }
     }
 }

@@ -7,8 +7,8 @@
 //   roundings; `lerp_` with weight w < 0.5 is fma(w, end − self, self); `addcmul_`/`addcdiv_`
 //   are self + (value·t1)·t2 and self + (value·t1)/t2, unfused, as PyTorch's vector kernels.
 // Scalars PyTorch computes in Python (double), such as 1 − lr·wd, lr/(1 − β1ᵗ) and √(1 − β2ᵗ),
-// are computed here in Double from the decimal values of the hyperparameters and rounded to
-// Float once, as PyTorch does when it passes them to a Float kernel.
+// are computed here in Double from Double hyperparameters and rounded to Float once, as PyTorch
+// does when it passes them to a Float kernel.
 // Elementwise, so any split between threads gives the same bits.
 // Deliberately not handled: dampening, maximize, AMSGrad, fused/foreach variants.
 
@@ -49,15 +49,7 @@ public enum ParameterUpdate {
     ///   m ← lerp(m, g, 1 − β1);  v ← β2·v + (1 − β2)·g·g
     ///   p ← p − (learningRate/(1 − β1ᵗ))·m / (√v/√(1 − β2ᵗ) + ε)
     /// `step` is t, counted from 1. The moments start at zero.
-    public static func adamW(parameters: Matrix, gradients: Matrix, firstMoment: Matrix, secondMoment: Matrix,
-                             learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
-                             weightDecay: Float, step: Int) {
-        adamW(parameters: parameters, gradients: gradients, firstMoment: firstMoment, secondMoment: secondMoment,
-              learningRate: decimal(learningRate), beta1: decimal(beta1), beta2: decimal(beta2),
-              epsilon: decimal(epsilon), weightDecay: decimal(weightDecay), step: step)
-    }
-
-    /// AdamW with the hyperparameters in Double, exactly as PyTorch receives them from Python.
+    /// The hyperparameters are Doubles, as PyTorch receives them from Python.
     public static func adamW(parameters: Matrix, gradients: Matrix, firstMoment: Matrix, secondMoment: Matrix,
                              learningRate: Double, beta1: Double, beta2: Double, epsilon: Double,
                              weightDecay: Double, step: Int) {
@@ -137,13 +129,6 @@ public enum ParameterUpdate {
         }
         if step < 1 { return "ParameterUpdate.adamW: step counts from 1, got \(step)" }
         return nil
-    }
-
-    /// The Double a Float hyperparameter was written as: 0.999 as Float is 0.99900001…, and PyTorch
-    /// would compute 1 − β2 from Python's 0.999. The shortest decimal that rounds to `value`
-    /// recovers it.
-    static func decimal(_ value: Float) -> Double {
-        Double(value.description) ?? Double(value)
     }
 
     static let updateGrain = 1 << 16

@@ -5,11 +5,33 @@
 // layout and serialises to one versioned blob for checkpoints. Weight decay applies to tensors
 // of kind `.weight` only; biases never decay, embeddings only when `decayEmbeddings` is set.
 
+import Core
 import Kernels
 import Parameters
 
+/// Which update rule an optimizer applies. The raw value is the config's spelling.
 public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
     case sgd, adamw
+
+    /// The kind's code in optimizer state blobs. Checkpoints store it, so a code is never
+    /// renumbered or reused; a new kind takes the next unused one.
+    public var code: UInt32 {
+        switch self {
+        case .sgd: return 0
+        case .adamw: return 1
+        }
+    }
+
+    /// The kind stored as `code`, or nil for a code no kind has.
+    public init?(code: UInt32) {
+        guard let kind = Self.allCases.first(where: { $0.code == code }) else { return nil }
+        self = kind
+    }
+
+    /// The valid codes, for errors: `0 (sgd) or 1 (adamw)`.
+    static var codeList: String {
+        allCases.map { "\($0.code) (\($0.rawValue))" }.joined(separator: " or ")
+    }
 }
 
 /// The update rule and its hyperparameters. There are no defaults here: a training config
@@ -77,18 +99,35 @@ public final class Optimizer {
         }
     }
 
-    func decay(for tensor: ParameterTensor) -> Float {
+    /// The weight-decay rate of `tensor`: `weightDecay` for weight matrices, for embedding tables
+    /// only with `decayEmbeddings`, never for biases.
+    func decay(for tensor: ParameterTensor) -> Double {
         switch tensor.kind {
-        case .weight: return Float(settings.weightDecay)
+        case .weight: return settings.weightDecay
         case .bias: return 0
-        case .embedding: return settings.decayEmbeddings ? Float(settings.weightDecay) : 0
+        case .embedding: return settings.decayEmbeddings ? settings.weightDecay : 0
         }
+    }
+
+    /// The learning rate AdamW's scalars are computed from: the step's rate rounded to Float32,
+    /// then read back as that Float's shortest decimal.
+    ///
+    /// The rounding keeps AdamW runs bit-compatible with the checkpoints and results of earlier
+    /// builds, which computed every AdamW scalar from a Float learning rate. The shortest decimal
+    /// keeps a written rate exact: 1e-3 rounds to the Float 0.0010000000475, whose shortest decimal
+    /// is 0.001 again, so lr/(1 − β1ᵗ) and 1 − lr·λ are computed in Double from 0.001, as PyTorch
+    /// computes them from Python's 1e-3. A scheduled rate with more digits than a Float holds is
+    /// taken at Float precision (about 7 significant digits).
+    static func adamWLearningRate(_ learningRate: Double) -> Double {
+        let rounded = Float(learningRate)
+        return Double(rounded.description) ?? Double(rounded)
     }
 
     /// Applies one update with the given learning rate. Gradients are read, not cleared.
     public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Double) {
         stepCount += 1
         let lr = Float(learningRate)
+        let adamWLearningRate = Self.adamWLearningRate(learningRate)
         for tensor in layout.tensors {
             let p = layout.view(tensor, in: parameters)
             let g = layout.view(tensor, in: gradients)
@@ -96,12 +135,12 @@ public final class Optimizer {
             case .sgd:
                 ParameterUpdate.sgd(parameters: p, gradients: g, velocity: moments.first.map { layout.view(tensor, in: $0) },
                                     learningRate: lr, momentum: Float(settings.momentum), nesterov: settings.nesterov,
-                                    weightDecay: decay(for: tensor))
+                                    weightDecay: Float(decay(for: tensor)))
             case .adamw:
                 ParameterUpdate.adamW(parameters: p, gradients: g, firstMoment: layout.view(tensor, in: moments[0]),
-                                      secondMoment: layout.view(tensor, in: moments[1]), learningRate: lr,
-                                      beta1: Float(settings.beta1), beta2: Float(settings.beta2),
-                                      epsilon: Float(settings.epsilon), weightDecay: decay(for: tensor), step: stepCount)
+                                      secondMoment: layout.view(tensor, in: moments[1]), learningRate: adamWLearningRate,
+                                      beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon,
+                                      weightDecay: decay(for: tensor), step: stepCount)
             }
         }
     }
@@ -121,45 +160,62 @@ public final class Optimizer {
     static let magic: UInt32 = 0x5450_4F44  // "DOPT" little-endian
     static let version: UInt32 = 1
 
-    /// Magic, version, kind, step count, moment count, float count, then each moment buffer as
-    /// little-endian Float32.
+    /// Magic, version, kind code, moment count (UInt32 each), step count, floats per moment
+    /// (UInt64 each), then each moment buffer as little-endian Float32.
     public func stateBlob() -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32 + moments.count * layout.count * 4)
-        func put(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-        func put32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-        put32(Self.magic)
-        put32(Self.version)
-        put32(settings.kind == .sgd ? 0 : 1)
-        put32(UInt32(moments.count))
-        put(UInt64(stepCount))
-        put(UInt64(layout.count))
-        for buffer in moments { buffer.withUnsafeBytes { bytes.append(contentsOf: $0) } }
-        return bytes
+        var writer = BinaryWriter(reservingCapacity: 32 + moments.count * layout.count * 4)
+        writer.writeHeader(magic: Self.magic, version: Self.version)
+        writer.write(settings.kind.code)
+        writer.write(UInt32(moments.count))
+        writer.write(UInt64(stepCount))
+        writer.write(UInt64(layout.count))
+        for buffer in moments { buffer.withUnsafeBytes { writer.write(floats: $0) } }
+        return writer.bytes
     }
 
-    /// Restores state written by `stateBlob` for the same kind and layout.
-    public func restore(stateBlob bytes: [UInt8]) throws(OptimizerError) {
-        let header = 32
-        guard bytes.count >= header else { throw .badState(reason: "\(bytes.count) bytes, shorter than its header") }
-        func read32(_ at: Int) -> UInt32 { bytes[at..<(at + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) } }
-        func read64(_ at: Int) -> UInt64 { bytes[at..<(at + 8)].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
-        guard read32(0) == Self.magic else { throw .badState(reason: "bad magic") }
-        guard read32(4) == Self.version else { throw .badState(reason: "version \(read32(4)), expected \(Self.version)") }
-        let kind: OptimizerKind = read32(8) == 0 ? .sgd : .adamw
-        guard kind == settings.kind else { throw .badState(reason: "saved by \(kind), this run uses \(settings.kind)") }
-        guard Int(read32(12)) == moments.count else {
-            throw .badState(reason: "\(read32(12)) moment buffers, this configuration needs \(moments.count) (was momentum switched on or off?)")
+    /// The fixed-size fields at the front of a state blob.
+    struct StateHeader {
+        let kind: OptimizerKind
+        let momentCount: UInt32
+        let stepCount: Int
+        let floatsPerMoment: UInt64
+    }
+
+    static func readHeader(_ reader: inout BinaryReader) throws(BinaryCodecError) -> StateHeader {
+        try reader.readMagic(magic)
+        try reader.readVersion(version)
+        let kindOffset = reader.offset
+        let code = try reader.readUInt32()
+        guard let kind = OptimizerKind(code: code) else {
+            throw reader.invalid("kind code", at: kindOffset, value: code, expected: OptimizerKind.codeList)
         }
-        let floats = Int(read64(24))
-        guard floats == layout.count else { throw .badState(reason: "\(floats) values per buffer, the model has \(layout.count)") }
-        guard bytes.count == header + moments.count * floats * 4 else { throw .badState(reason: "truncated: \(bytes.count) bytes") }
-        stepCount = Int(read64(16))
-        bytes.withUnsafeBytes { raw in
-            for (index, buffer) in moments.enumerated() {
-                let start = header + index * floats * 4
-                buffer.assign(bytes: UnsafeRawBufferPointer(rebasing: raw[start..<(start + floats * 4)]))
-            }
+        return StateHeader(kind: kind, momentCount: try reader.readUInt32(), stepCount: try reader.readCount64("step count"),
+                           floatsPerMoment: try reader.readUInt64())
+    }
+
+    /// Restores state written by `stateBlob` for the same kind and layout. On any error the
+    /// optimizer is left as it was.
+    public func restore(stateBlob bytes: [UInt8]) throws(OptimizerError) {
+        var reader = BinaryReader(bytes, name: "optimizer")
+        let header: StateHeader
+        do { header = try Self.readHeader(&reader) } catch { throw .badState(reason: error.evidence) }
+        guard header.kind == settings.kind else { throw .badState(reason: "saved by \(header.kind), this run uses \(settings.kind)") }
+        guard header.momentCount == moments.count else {
+            throw .badState(reason: "\(header.momentCount) moment buffers, this configuration needs \(moments.count) (was momentum switched on or off?)")
+        }
+        guard header.floatsPerMoment == layout.count else {
+            throw .badState(reason: "\(header.floatsPerMoment) values per buffer, the model has \(layout.count)")
+        }
+        var payloads: [ArraySlice<UInt8>] = []
+        do throws(BinaryCodecError) {
+            for _ in moments { payloads.append(try reader.readFloats(count: layout.count)) }
+            try reader.expectEnd()
+        } catch {
+            throw .badState(reason: error.evidence)
+        }
+        stepCount = header.stepCount
+        for (buffer, payload) in zip(moments, payloads) {
+            payload.withUnsafeBytes { buffer.assign(bytes: $0) }
         }
     }
 }

@@ -63,15 +63,13 @@ public enum CheckpointCodec {
     static let weightsVersion: UInt32 = 1
     static let weightsHeaderBytes = 16
 
-    /// The weights blob: header, then the parameter buffer's bytes.
+    /// The weights blob: magic, version, UInt64 value count, then the parameter buffer's bytes.
     public static func weightsBlob(_ parameters: FloatBuffer) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(weightsHeaderBytes + parameters.count * 4)
-        withUnsafeBytes(of: weightsMagic.littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: weightsVersion.littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(parameters.count).littleEndian) { bytes.append(contentsOf: $0) }
-        parameters.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        return bytes
+        var writer = BinaryWriter(reservingCapacity: weightsHeaderBytes + parameters.count * 4)
+        writer.writeHeader(magic: weightsMagic, version: weightsVersion)
+        writer.write(UInt64(parameters.count))
+        parameters.withUnsafeBytes { writer.write(floats: $0) }
+        return writer.bytes
     }
 
     /// SHA-256 of the weight bytes (the payload after the header): equal weights, equal digest.
@@ -81,19 +79,26 @@ public enum CheckpointCodec {
         return hasher.finalizeHex()
     }
 
+    /// Loads a `weightsBlob` into `parameters`, which are left untouched unless the whole blob is
+    /// valid and holds exactly `parameters.count` values.
     static func loadWeights(_ blob: [UInt8], into parameters: FloatBuffer) throws(CheckpointError) {
-        guard blob.count >= weightsHeaderBytes else { throw .badPart(name: "weights", reason: "\(blob.count) bytes") }
-        let magic = blob[0..<4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        let version = blob[4..<8].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        let count = blob[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard magic == weightsMagic else { throw .badPart(name: "weights", reason: "bad magic") }
-        guard version == weightsVersion else { throw .badPart(name: "weights", reason: "version \(version)") }
-        guard Int(count) == parameters.count, blob.count == weightsHeaderBytes + parameters.count * 4 else {
-            throw .badPart(name: "weights", reason: "\(count) values for a model of \(parameters.count)")
+        var reader = BinaryReader(blob, name: "weights")
+        let payload: ArraySlice<UInt8>
+        do throws(BinaryCodecError) {
+            try reader.readMagic(weightsMagic)
+            try reader.readVersion(weightsVersion)
+            let countOffset = reader.offset
+            let count = try reader.readCount64("value count")
+            guard count == parameters.count else {
+                throw reader.invalid("value count", at: countOffset, value: count,
+                                     expected: "\(parameters.count), the model's parameter count")
+            }
+            payload = try reader.readFloats(count: count)
+            try reader.expectEnd()
+        } catch {
+            throw .badPart(name: "weights", reason: error.evidence)
         }
-        blob.withUnsafeBytes { raw in
-            parameters.assign(bytes: UnsafeRawBufferPointer(rebasing: raw[weightsHeaderBytes...]))
-        }
+        payload.withUnsafeBytes { parameters.assign(bytes: $0) }
     }
 
     static func encodeJSON<Value: Encodable>(_ value: Value) -> [UInt8] {

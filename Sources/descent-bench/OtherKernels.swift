@@ -50,7 +50,7 @@ enum OtherKernels {
             }))
             cases.append(("\(name) AdamW (\(parameterCount) params)", {
                 ParameterUpdate.adamW(parameters: parameters, gradients: gradients, firstMoment: velocity, secondMoment: secondMoment,
-                                      learningRate: Float(1e-4), beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: 10)
+                                      learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: 10)
             }))
         }
         return cases

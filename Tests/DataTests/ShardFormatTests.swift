@@ -41,6 +41,25 @@ final class ShardFormatTests: XCTestCase {
         }
     }
 
+    /// llm.c's header: int32 magic, version and token count, little-endian, then 253 zero ints;
+    /// reading it back checks the magic and version of the token width.
+    func testHeaderBytesAndReadBack() throws {
+        let narrow = ShardFormat.header(tokenCount: 100, tokenBytes: 2)
+        XCTAssertEqual(Array(narrow[0..<12]), [136, 216, 52, 1, 1, 0, 0, 0, 100, 0, 0, 0])   // 20240520, 1, 100
+        XCTAssertEqual(narrow.count, 1024)
+        XCTAssertTrue(narrow[12...].allSatisfy { $0 == 0 })
+        let wide = ShardFormat.header(tokenCount: 70_000, tokenBytes: 4)
+        XCTAssertEqual(Array(wide[0..<12]), [161, 217, 52, 1, 7, 0, 0, 0, 112, 17, 1, 0])     // 20240801, 7, 70000
+        XCTAssertEqual(try ShardFormat.readHeader(narrow[...], path: "s", tokenBytes: 2), 100)
+        XCTAssertEqual(try ShardFormat.readHeader(wide[...], path: "s", tokenBytes: 4), 70_000)
+        do {
+            _ = try ShardFormat.readHeader(wide[...], path: "s", tokenBytes: 2)
+            XCTFail("a uint32 shard read as uint16")
+        } catch {
+            XCTAssertEqual(error, .badMagic(blob: "s", found: 20240801, expected: 20240520))
+        }
+    }
+
     func testLargeVocabularyUsesUInt32Layout() throws {
         let gzip = try gzipTool()
         let directory = makeTemporaryDirectory(self)

@@ -47,7 +47,7 @@ final class ParameterUpdateTests: XCTestCase {
             let (p2, m2, v2) = (copyOf(p), copyOf(m), copyOf(v))
             for step in 1...4 {
                 let g = randomMatrix(1, count, &generator)
-                ParameterUpdate.adamW(parameters: p, gradients: g, firstMoment: m, secondMoment: v, learningRate: Float(1e-3),
+                ParameterUpdate.adamW(parameters: p, gradients: g, firstMoment: m, secondMoment: v, learningRate: 1e-3,
                                       beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, step: step)
                 ParameterUpdate.referenceAdamW(parameters: p2, gradients: g, firstMoment: m2, secondMoment: v2, learningRate: 1e-3,
                                                beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, step: step)
@@ -63,16 +63,16 @@ final class ParameterUpdateTests: XCTestCase {
     /// p = 2·(1 − 0.001) + 0.01 = 2.008.
     func testAdamWGoldenFirstStep() {
         let p = Matrix.vector([2]), g = Matrix.vector([-0.5]), m = Matrix.vector([0]), v = Matrix.vector([0])
-        ParameterUpdate.adamW(parameters: p, gradients: g, firstMoment: m, secondMoment: v, learningRate: Float(0.01),
+        ParameterUpdate.adamW(parameters: p, gradients: g, firstMoment: m, secondMoment: v, learningRate: 0.01,
                               beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, step: 1)
         XCTAssertEqual(p[0], 2.008, accuracy: 2.5e-7)  // one ulp at 2
         XCTAssertEqual(m[0], -0.05, accuracy: 1e-8)
         XCTAssertEqual(v[0], 0.00025, accuracy: 1e-10)
     }
 
-    func testFloatHyperparametersAreTakenAtTheirDecimalValue() {
-        XCTAssertEqual(ParameterUpdate.decimal(0.999), 0.999)
-        XCTAssertEqual(ParameterUpdate.decimal(1e-8), 1e-8)
+    /// 1 − β2 is computed in Double from 0.999, then rounded, as PyTorch does (not from the Float
+    /// 0.99900001…).
+    func testScalarsAreComputedInDoubleFromTheHyperparameters() {
         let scalars = AdamWScalars(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step: 1)
         XCTAssertEqual(scalars.oneMinusBeta2, Float(1 - 0.999))
     }
@@ -85,7 +85,7 @@ final class ParameterUpdateTests: XCTestCase {
         for threads in [1, 2] {
             withThreads(threads) {
                 let (q, m, v, w) = (copyOf(p), Matrix(rows: 1, columns: count), Matrix(rows: 1, columns: count), Matrix(rows: 1, columns: count))
-                ParameterUpdate.adamW(parameters: q, gradients: g, firstMoment: m, secondMoment: v, learningRate: Float(1e-3),
+                ParameterUpdate.adamW(parameters: q, gradients: g, firstMoment: m, secondMoment: v, learningRate: 1e-3,
                                       beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, step: 3)
                 ParameterUpdate.sgd(parameters: q, gradients: g, velocity: w, learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0)
                 results.append(bits(q) + bits(m) + bits(v) + bits(w))

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Kernels
 import Parameters
@@ -194,6 +195,109 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(schedule.learningRate(at: 0), 0.5)
         for step in 1..<50 { XCTAssertLessThanOrEqual(schedule.learningRate(at: step), schedule.learningRate(at: step - 1)) }
         XCTAssertGreaterThan(schedule.learningRate(at: 49), 0)
+    }
+}
+
+final class OptimizerStateTests: XCTestCase {
+    /// A 1×2 weight (one tensor, so the layout has no padding), SGD with momentum 0.9 or AdamW,
+    /// two steps taken.
+    func makeOptimizer(_ kind: OptimizerKind = .sgd) -> Optimizer {
+        let settings = makeSettings(kind)
+        var layout = ParameterLayout()
+        layout.add("w", rows: 1, columns: 2, kind: .weight)
+        let optimizer = Optimizer(settings: settings, layout: layout)
+        let parameters = FloatBuffer([1, 1]), gradients = FloatBuffer([0.5, -0.25])
+        for _ in 0..<2 { optimizer.step(parameters: parameters, gradients: gradients, learningRate: 0.1) }
+        return optimizer
+    }
+
+    func failure(_ optimizer: Optimizer, _ blob: [UInt8]) -> OptimizerError? {
+        do { try optimizer.restore(stateBlob: blob) } catch { return error }
+        return nil
+    }
+
+    func testKindCodesAreStable() {
+        XCTAssertEqual(OptimizerKind.sgd.code, 0)
+        XCTAssertEqual(OptimizerKind.adamw.code, 1)
+        for kind in OptimizerKind.allCases { XCTAssertEqual(OptimizerKind(code: kind.code), kind) }
+        XCTAssertNil(OptimizerKind(code: 2))
+        XCTAssertEqual(OptimizerKind.codeList, "0 (sgd) or 1 (adamw)")
+    }
+
+    /// "DOPT", version 1, kind 0, 1 moment, step 2, 2 floats, then the velocity: v = 0.5 + 0.9·0.5
+    /// = 0.95 and −0.25 − 0.9·0.25 = −0.475.
+    func testBlobLayout() {
+        let velocity = [Float(0.5).addingProduct(0.9, 0.5), Float(-0.25).addingProduct(0.9, -0.25)]
+        var expected = Array("DOPT".utf8) + [1, 0, 0, 0] + [0, 0, 0, 0] + [1, 0, 0, 0] + [2, 0, 0, 0, 0, 0, 0, 0] + [2, 0, 0, 0, 0, 0, 0, 0]
+        for value in velocity { withUnsafeBytes(of: value.bitPattern.littleEndian) { expected += $0 } }
+        XCTAssertEqual(makeOptimizer().stateBlob(), expected)
+        XCTAssertEqual(makeOptimizer(.adamw).stateBlob()[8..<16], [1, 0, 0, 0, 2, 0, 0, 0])
+    }
+
+    func testUnknownKindCodeIsRejectedByName() {
+        var blob = makeOptimizer().stateBlob()
+        blob[8] = 7
+        XCTAssertEqual(failure(makeOptimizer(), blob), .badState(reason: "kind code 7 at byte 8, expected 0 (sgd) or 1 (adamw)"))
+        blob[8] = 1
+        XCTAssertEqual(failure(makeOptimizer(), blob), .badState(reason: "saved by adamw, this run uses sgd"))
+    }
+
+    /// A step count past Int.max (it once trapped converting UInt64 to Int), a float count that
+    /// overflows `count * 4`, trailing bytes: errors, and the optimizer keeps its state.
+    func testDamagedCountsAreErrorsAndLeaveTheStateAlone() {
+        let optimizer = makeOptimizer()
+        let good = optimizer.stateBlob()
+        var blob = good
+        blob.replaceSubrange(16..<24, with: [UInt8](repeating: 0xFF, count: 8))
+        XCTAssertEqual(failure(optimizer, blob), .badState(reason: "step count \(UInt64.max) at byte 16, expected at most \(Int.max)"))
+        blob = good
+        blob.replaceSubrange(24..<32, with: [0, 0, 0, 0, 0, 0, 0, 0x40])
+        XCTAssertEqual(failure(optimizer, blob), .badState(reason: "\(UInt64(1) << 62) values per buffer, the model has 2"))
+        XCTAssertEqual(failure(optimizer, good + [0]), .badState(reason: "1 byte unexpected after the last field at byte 40"))
+        XCTAssertEqual(failure(optimizer, Array(good.dropLast())), .badState(reason: "truncated at byte 32: 2 × 4 bytes needed, 7 left"))
+        XCTAssertEqual(optimizer.stepCount, 2)
+        XCTAssertEqual(optimizer.stateBlob(), good)
+    }
+
+    /// Seeded random damage to valid blobs of both kinds: every outcome is a restore or an
+    /// `OptimizerError`, never a trap, and a failed restore changes nothing.
+    func testRandomMutationsNeverTrap() {
+        var generator = Xoshiro256(seed: 99)
+        var restored = 0
+        for trial in 0..<5_000 {
+            let kind = OptimizerKind.allCases[generator.nextInt(below: 2)]
+            let optimizer = makeOptimizer(kind)
+            let good = optimizer.stateBlob()
+            var blob = good
+            switch generator.nextInt(below: 4) {
+            case 0: blob[generator.nextInt(below: blob.count)] ^= UInt8(1 << generator.nextInt(below: 8))
+            case 1: blob.removeLast(generator.nextInt(below: blob.count + 1))
+            case 2: blob += [UInt8(truncatingIfNeeded: generator.next())]
+            default:
+                let at = generator.nextInt(below: blob.count - 7)
+                withUnsafeBytes(of: [UInt64.max, UInt64(Int.max), 1 << 62][generator.nextInt(below: 3)].littleEndian) {
+                    blob.replaceSubrange(at..<(at + 8), with: $0)
+                }
+            }
+            do {
+                try optimizer.restore(stateBlob: blob)
+                XCTAssertEqual(optimizer.stateBlob(), blob, "trial \(trial)")
+                restored += 1
+            } catch {
+                XCTAssertEqual(optimizer.stateBlob(), good, "trial \(trial): \(error)")
+            }
+        }
+        XCTAssertGreaterThan(restored, 100)
+    }
+
+    /// AdamW's learning rate: rounded to Float, read back at its shortest decimal, so a written
+    /// rate stays exact and a long one is taken at Float precision.
+    func testAdamWLearningRateIsTheFloatsShortestDecimal() {
+        XCTAssertEqual(Optimizer.adamWLearningRate(0.999), 0.999)
+        XCTAssertEqual(Optimizer.adamWLearningRate(1e-8), 1e-8)
+        XCTAssertEqual(Optimizer.adamWLearningRate(1e-3), 1e-3)
+        XCTAssertEqual(Optimizer.adamWLearningRate(0.1 + 0.2), 0.3)
+        XCTAssertEqual(Optimizer.adamWLearningRate(0.0012345678901), 0.0012345678)
     }
 }
 
