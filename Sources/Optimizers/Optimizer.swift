@@ -127,7 +127,7 @@ public final class Optimizer {
     public func step(parameters: FloatBuffer, gradients: FloatBuffer, learningRate: Double) {
         stepCount += 1
         let lr = Float(learningRate)
-        let adamWLearningRate = Self.adamWLearningRate(learningRate)
+        let adamWLearningRate = settings.kind == .adamw ? Self.adamWLearningRate(learningRate) : 0
         for tensor in layout.tensors {
             let p = layout.view(tensor, in: parameters)
             let g = layout.view(tensor, in: gradients)

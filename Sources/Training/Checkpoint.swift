@@ -23,9 +23,14 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     public var layout: ParameterLayout
 }
 
+/// The named blobs of a checkpoint, as the store keeps them.
+public enum CheckpointPart: String, CaseIterable, Sendable {
+    case weights, optimizer, state, model, config, tokenizer
+}
+
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
-    case missingPart(name: String)
-    case badPart(name: String, reason: String)
+    case missingPart(name: CheckpointPart)
+    case badPart(name: CheckpointPart, reason: String)
 
     public var description: String {
         switch self {
@@ -51,7 +56,7 @@ public struct LoadedCheckpoint {
     public func makeModel() throws(CheckpointError) -> any LanguageModel {
         let model = ModelFactory.make(model.architecture)
         guard model.layout == self.model.layout else {
-            throw .badPart(name: "model", reason: "its parameter layout does not match this build's \(self.model.architecture.type) model")
+            throw .badPart(name: .model, reason: "its parameter layout does not match this build's \(self.model.architecture.type) model")
         }
         try CheckpointCodec.loadWeights(weights, into: model.parameters)
         return model
@@ -82,7 +87,7 @@ public enum CheckpointCodec {
     /// Loads a `weightsBlob` into `parameters`, which are left untouched unless the whole blob is
     /// valid and holds exactly `parameters.count` values.
     static func loadWeights(_ blob: [UInt8], into parameters: FloatBuffer) throws(CheckpointError) {
-        var reader = BinaryReader(blob, name: "weights")
+        var reader = BinaryReader(blob, name: CheckpointPart.weights.rawValue)
         let payload: ArraySlice<UInt8>
         do throws(BinaryCodecError) {
             try reader.readMagic(weightsMagic)
@@ -96,7 +101,7 @@ public enum CheckpointCodec {
             payload = try reader.readFloats(count: count)
             try reader.expectEnd()
         } catch {
-            throw .badPart(name: "weights", reason: error.evidence)
+            throw .badPart(name: .weights, reason: error.evidence)
         }
         payload.withUnsafeBytes { parameters.assign(bytes: $0) }
     }
@@ -110,37 +115,40 @@ public enum CheckpointCodec {
 
     public static func blobs(model: any LanguageModel, optimizerState: [UInt8], state: TrainingState, configJSON: String,
                              tokenizerJSON: Data) -> [(name: String, bytes: [UInt8])] {
-        [("weights", weightsBlob(model.parameters)),
-         ("optimizer", optimizerState),
-         ("state", encodeJSON(state)),
-         ("model", encodeJSON(ModelDescription(architecture: model.architecture, layout: model.layout))),
-         ("config", Array(configJSON.utf8)),
-         ("tokenizer", Array(tokenizerJSON))]
+        let parts: [(CheckpointPart, [UInt8])] = [
+            (.weights, weightsBlob(model.parameters)),
+            (.optimizer, optimizerState),
+            (.state, encodeJSON(state)),
+            (.model, encodeJSON(ModelDescription(architecture: model.architecture, layout: model.layout))),
+            (.config, Array(configJSON.utf8)),
+            (.tokenizer, Array(tokenizerJSON)),
+        ]
+        return parts.map { (name: $0.0.rawValue, bytes: $0.1) }
     }
 
     public static func decode(_ blobs: [String: [UInt8]]) throws(CheckpointError) -> LoadedCheckpoint {
-        func part(_ name: String) throws(CheckpointError) -> [UInt8] {
-            guard let bytes = blobs[name] else { throw .missingPart(name: name) }
+        func part(_ name: CheckpointPart) throws(CheckpointError) -> [UInt8] {
+            guard let bytes = blobs[name.rawValue] else { throw .missingPart(name: name) }
             return bytes
         }
-        func json<Value: Decodable>(_ type: Value.Type, _ name: String) throws(CheckpointError) -> Value {
+        func json<Value: Decodable>(_ type: Value.Type, _ name: CheckpointPart) throws(CheckpointError) -> Value {
             let bytes = try part(name)
             do { return try JSONDecoder().decode(type, from: Data(bytes)) } catch {
                 throw .badPart(name: name, reason: "\(error)")
             }
         }
-        let state = try json(TrainingState.self, "state")
+        let state = try json(TrainingState.self, .state)
         guard TrainingState.readableFormats.contains(state.format) else {
-            throw .badPart(name: "state", reason: "format \(state.format), this build reads formats \(TrainingState.readableFormats.lowerBound)–\(TrainingState.readableFormats.upperBound)")
+            throw .badPart(name: .state, reason: "format \(state.format), this build reads formats \(TrainingState.readableFormats.lowerBound)–\(TrainingState.readableFormats.upperBound)")
         }
-        let tokenizerJSON = Data(try part("tokenizer"))
+        let tokenizerJSON = Data(try part(.tokenizer))
         let tokenizer: any Tokenizer
         do { tokenizer = try TokenizerFile.load(jsonData: tokenizerJSON, path: "checkpoint tokenizer") } catch {
-            throw .badPart(name: "tokenizer", reason: error.description)
+            throw .badPart(name: .tokenizer, reason: error.description)
         }
-        return LoadedCheckpoint(model: try json(ModelDescription.self, "model"), weights: try part("weights"),
-                                optimizerState: try part("optimizer"), state: state,
-                                configJSON: String(decoding: try part("config"), as: UTF8.self),
+        return LoadedCheckpoint(model: try json(ModelDescription.self, .model), weights: try part(.weights),
+                                optimizerState: try part(.optimizer), state: state,
+                                configJSON: String(decoding: try part(.config), as: UTF8.self),
                                 tokenizer: tokenizer, tokenizerJSON: tokenizerJSON)
     }
 }

@@ -22,7 +22,7 @@ final class CheckpointCodecTests: XCTestCase {
         let good = CheckpointCodec.weightsBlob(FloatBuffer([1, -2]))
         let parameters = FloatBuffer([5, 6])
         func reason(_ blob: [UInt8], count: Int = 2) -> String? {
-            guard case .badPart(name: "weights", let reason) = failure(blob, into: count == 2 ? parameters : FloatBuffer(count: count))
+            guard case .badPart(name: .weights, let reason) = failure(blob, into: count == 2 ? parameters : FloatBuffer(count: count))
             else { return nil }
             return reason
         }
