@@ -209,3 +209,27 @@ final class TrainingStepTests: XCTestCase {
         XCTAssertEqual(step.optimizer.stepCount, 0)
     }
 }
+
+/// The README's key table is `TrainingConfig.markdownKeyTable`, between two marker comments.
+/// After an intended change to a key, `DESCENT_UPDATE_GOLDEN=1 swift test --filter
+/// ReadmeKeyTableTests` rewrites it.
+final class ReadmeKeyTableTests: XCTestCase {
+    static let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardized
+    static let begin = "<!-- config keys: generated from TrainingConfig.keys -->\n"
+    static let end = "<!-- end of config keys -->"
+
+    func testTheReadmeTableIsTheGeneratedOne() throws {
+        let text = try String(contentsOf: Self.readme, encoding: .utf8)
+        guard let start = text.range(of: Self.begin), let stop = text.range(of: Self.end, range: start.upperBound..<text.endIndex) else {
+            return XCTFail("README.md lacks the markers \(Self.begin) … \(Self.end)")
+        }
+        let generated = TrainingConfig.markdownKeyTable + "\n"
+        if ProcessInfo.processInfo.environment["DESCENT_UPDATE_GOLDEN"] == "1" {
+            try text.replacingCharacters(in: start.upperBound..<stop.lowerBound, with: generated)
+                .write(to: Self.readme, atomically: true, encoding: .utf8)
+            return
+        }
+        XCTAssertEqual(String(text[start.upperBound..<stop.lowerBound]), generated,
+                       "README's key table is stale; regenerate with DESCENT_UPDATE_GOLDEN=1 swift test --filter ReadmeKeyTableTests")
+    }
+}
