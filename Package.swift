@@ -54,12 +54,14 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
         // SGD, AdamW, learning-rate schedules, gradient clipping.
         .target(name: "Optimizers", dependencies: ["Kernels", "Core"], swiftSettings: cpuFlags),
-        // Tokenizers, gzip streams, shard format, manifest, prepare pipeline, batch loader.
-        .target(name: "Data", dependencies: ["CZlib", "Core"], swiftSettings: cpuFlags),
+        // The tokenizer contract and file, the character tokenizer and its trainer, safe cuts.
+        .target(name: "Tokenizers", swiftSettings: cpuFlags),
+        // Document reading, gzip streams, shard format, manifest, prepare pipeline, batch loader.
+        .target(name: "Data", dependencies: ["Tokenizers", "CZlib", "Core"], swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
         .target(name: "Store", dependencies: ["CSQLite"], swiftSettings: cpuFlags),
         // Config, trainer loop, training state, sampler, evaluator.
-        .target(name: "Training", dependencies: ["Models", "Optimizers", "Data", "Kernels", "Core"],
+        .target(name: "Training", dependencies: ["Models", "Optimizers", "Data", "Tokenizers", "Kernels", "Core"],
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
@@ -77,9 +79,10 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Kernels", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Kernels"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: cpuFlags),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "Kernels", "Core"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "Kernels", "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "CLITests", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
     ]

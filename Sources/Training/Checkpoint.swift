@@ -15,6 +15,7 @@ import Data
 import Foundation
 import Kernels
 import Models
+import Tokenizers
 
 /// The trainer's resumable state besides weights and optimizer moments.
 public struct TrainingState: Codable, Sendable, Equatable {
