@@ -143,8 +143,7 @@ public enum DatasetWriter {
             var shards: [DatasetManifest.Shard] = []
             var infos: [DatasetManifest.SplitInfo] = []
             for (split, stream) in [(DatasetSplit.train, train), (.val, val)] {
-                let spool = try TokenSpool(path: staging.path(split.rawValue + ".spool"),
-                                           tokenBytes: ShardFormat.tokenBytes(vocabularySize: tokenizer.vocabularySize))
+                let spool = try TokenSpool(path: staging.path(split.rawValue + ".spool"), vocabularySize: tokenizer.vocabularySize)
                 try spool.append(stream)
                 try spool.flush()
                 shards += try ShardWriter.write(spool, sizes: ShardFormat.shardSizes(totalTokens: stream.count, shardTokens: shardTokens),

@@ -24,9 +24,9 @@ enum SplitEncoder {
     static func encode(inputs: [String], split: DocumentSplit, tokenizer: any Tokenizer, plan: SplitPlan,
                        digests: [InputDigest], directory: String,
                        progress: ((_ index: Int, _ bytesRead: Int, _ fileBytes: Int) -> Void)?) throws(DataError) -> SplitStreams {
-        let tokenBytes = ShardFormat.tokenBytes(vocabularySize: tokenizer.vocabularySize)
-        let streams = SplitStreams(train: try TokenSpool(path: directory + "/train.spool", tokenBytes: tokenBytes),
-                                   val: try TokenSpool(path: directory + "/val.spool", tokenBytes: tokenBytes))
+        let vocabularySize = tokenizer.vocabularySize
+        let streams = SplitStreams(train: try TokenSpool(path: directory + "/train.spool", vocabularySize: vocabularySize),
+                                   val: try TokenSpool(path: directory + "/val.spool", vocabularySize: vocabularySize))
         var sink = EncodeSink(tokenizer: tokenizer, plan: plan, streams: streams)
         for (index, input) in inputs.enumerated() {
             sink.path = input
