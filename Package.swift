@@ -57,15 +57,18 @@ let package = Package(
         .target(name: "Models", dependencies: ["Kernels", "Parameters", "Core"], swiftSettings: cpuFlags),
         // SGD, AdamW, learning-rate schedules, gradient clipping.
         .target(name: "Optimizers", dependencies: ["Kernels", "Parameters", "Core"], swiftSettings: cpuFlags),
-        // Tokenizers, gzip streams, shard format, manifest, prepare pipeline, batch loader.
-        .target(name: "Data", dependencies: ["CZlib", "Core"], swiftSettings: cpuFlags),
+        // The tokenizer contract and file, the character tokenizer and its trainer, safe cuts.
+        .target(name: "Tokenizers", swiftSettings: cpuFlags),
+        // Document reading, gzip streams, shard format, manifest, prepare pipeline, batch loader.
+        .target(name: "Data", dependencies: ["Tokenizers", "CZlib", "Core"], swiftSettings: cpuFlags),
         // What a run leaves behind, shared by the trainer and the store: metric names and samples,
         // checkpoint reasons and payloads.
         .target(name: "RunRecords", swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
         .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
-        .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "RunRecords", "Kernels", "Core"],
+        .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "Tokenizers", "RunRecords",
+                                                 "Kernels", "Core"],
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
@@ -83,9 +86,11 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Parameters", "Kernels", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Parameters", "Kernels", "Core"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Models", "Optimizers", "RunRecords", "Kernels", "Core"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
+                                                          "Kernels", "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "CLITests", dependencies: ["DescentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),

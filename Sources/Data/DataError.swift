@@ -1,7 +1,9 @@
 // The one error type of the Data module: every failure of reading a corpus, preparing a dataset,
 // or loading one, with its evidence and a next step. The CLI prints `description` as the whole
 // message, so each case renders as one sentence that names the file and says what to do.
+// Tokenizer errors are wrapped (`tokenizer`) or given their file context (`unknownCharacterInFile`).
 // Deliberately not handled here: localisation, and errors of other modules (Training wraps these).
+import Tokenizers
 
 /// A failure in the Data module. `description` is one line: the file, the evidence, the next step.
 public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -26,13 +28,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case corpusTooSmall(tokens: Int, valFraction: Double)
 
     // Tokenizers.
-    /// A scalar that the tokenizer's vocabulary lacks, at `offset` (in Unicode scalars) of the text.
-    case unknownCharacter(Unicode.Scalar, offset: Int)
+    /// A tokenizer's own failure (a bad tokenizer file, a tokenizer that cannot be written), where
+    /// Data has no more context to add; the description is the tokenizer error's.
+    case tokenizer(TokenizerError)
     /// A scalar of a text file that the tokenizer's vocabulary lacks: in document `document`
     /// (1-based) at scalar `offset` (0-based) of that document.
     case unknownCharacterInFile(path: String, document: Int, offset: Int, scalar: Unicode.Scalar)
-    /// A tokenizer file that is not valid JSON, or of an unknown format, version or type.
-    case badTokenizerFile(path: String, reason: String)
 
     // Options and output.
     /// An option outside its allowed values.
@@ -90,11 +91,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case .corpusTooSmall(let tokens, let valFraction):
             return "the corpus is one document of \(tokens) tokens, too short to hold out "
                 + "\(valFraction) of it for validation. Use a larger corpus or --val-fraction 0."
-        case .unknownCharacter(let scalar, let offset):
-            return "character \"\(scalar.escaped(asASCII: false))\" (\(Self.codePoint(scalar))) at position "
-                + "\(offset) is not in the tokenizer's vocabulary. Use only characters that occur in the training corpus."
-        case .badTokenizerFile(let path, let reason):
-            return "\(path): not a usable Descent tokenizer file (\(reason)). Re-run `descent prepare`."
+        case .tokenizer(let error):
+            return error.description
         case .badOption(let name, let value, let allowed):
             return "\(name) \(value): must be \(allowed)."
         case .outputNotADataset(let path):
@@ -121,7 +119,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "Re-run `descent prepare`."
         case .unknownCharacterInFile(let path, let document, let offset, let scalar):
             return "\(path): document \(document), character \(offset): \"\(scalar.escaped(asASCII: false))\" "
-                + "(\(Self.codePoint(scalar))) is not in the run's vocabulary. Evaluate text written with the training corpus's characters."
+                + "(\(TokenizerError.codePoint(scalar))) is not in the run's vocabulary. Evaluate text written with the training corpus's characters."
         case .emptySplit(let dataset, let split):
             let hint = split == .val
                 ? "Prepare it with --val-fraction above 0, or evaluate on the train split."
@@ -131,10 +129,5 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the saved data-loader position does not fit this dataset (\(reason)). "
                 + "Resume with the dataset and seed the run was started with."
         }
-    }
-
-    static func codePoint(_ scalar: Unicode.Scalar) -> String {
-        let hex = String(scalar.value, radix: 16, uppercase: true)
-        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
     }
 }

@@ -1,8 +1,8 @@
 // Writing a dataset directory safely: everything goes into a hidden sibling staging directory that
 // is renamed into place at the end, so a failure leaves the previous state untouched. An existing
 // Descent dataset (a directory with manifest.json) is replaced; any other non-empty directory is
-// refused. Also `DatasetWriter`, which writes a dataset straight from token streams, for tests and
-// tools that need synthetic data. Not handled: concurrent writers to the same directory (the last
+// refused. Also `DatasetWriter`, which writes a dataset straight from token streams (through the
+// same spool and shard writer as `descent prepare`), for tests and tools that need synthetic data. Not handled: concurrent writers to the same directory (the last
 // rename wins), and fsync (see FileIO.swift).
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +11,7 @@ import Darwin
 #endif
 import Core
 import Foundation
+import Tokenizers
 
 /// The staging directory of one dataset being written.
 struct OutputStaging {
@@ -99,11 +100,12 @@ struct OutputStaging {
 
 /// What a dataset writer produces besides the shards: tokenizer, manifest.
 enum DatasetFiles {
-    /// Writes tokenizer.json into the staging directory; returns its SHA-256.
-    static func writeTokenizer(_ tokenizer: any Tokenizer, staging: OutputStaging) throws(DataError) -> String {
-        let bytes = [UInt8](try tokenizer.jsonData())
+    /// Writes tokenizer.json into the staging directory; returns its SHA-256 and size.
+    static func writeTokenizer(_ tokenizer: any Tokenizer, staging: OutputStaging) throws(DataError) -> (sha256: String, bytes: Int) {
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try tokenizer.jsonData()) } catch { throw .tokenizer(error) }
         try FileSystem.writeNew(staging.path(TokenizerFile.defaultFileName), bytes: bytes)
-        return SHA256.hexDigest(of: bytes)
+        return (SHA256.hexDigest(of: bytes), bytes.count)
     }
 
     static func writeManifest(_ manifest: DatasetManifest, staging: OutputStaging) throws(DataError) -> Int {
@@ -137,14 +139,16 @@ public enum DatasetWriter {
         }
         let staging = try OutputStaging.begin(outputDirectory: directory)
         do {
-            let tokenizerSHA = try DatasetFiles.writeTokenizer(tokenizer, staging: staging)
+            let tokenizerSHA = try DatasetFiles.writeTokenizer(tokenizer, staging: staging).sha256
             var shards: [DatasetManifest.Shard] = []
             var infos: [DatasetManifest.SplitInfo] = []
             for (split, stream) in [(DatasetSplit.train, train), (.val, val)] {
-                let writer = SplitWriter(split: split, directory: staging.stagingDirectory, totalTokens: stream.count,
-                                         shardTokens: shardTokens, vocabularySize: tokenizer.vocabularySize)
-                try writer.append(contentsOf: stream)
-                shards += writer.shards
+                let spool = try TokenSpool(path: staging.path(split.rawValue + ".spool"), vocabularySize: tokenizer.vocabularySize)
+                try spool.append(stream)
+                try spool.flush()
+                shards += try ShardWriter.write(spool, sizes: ShardFormat.shardSizes(totalTokens: stream.count, shardTokens: shardTokens),
+                                                split: split, directory: staging.stagingDirectory)
+                try spool.remove()
                 // A document starts at every boundary that something follows.
                 let documents = stream.indices.dropLast().filter { stream[$0] == tokenizer.boundaryToken }.count
                 infos.append(.init(documents: documents, tokens: stream.count, examples: max(0, stream.count - 1)))

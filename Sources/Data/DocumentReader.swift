@@ -1,13 +1,20 @@
-// Streaming documents out of text files: strict UTF-8 decoding of chunks (a sequence cut by a chunk
-// boundary is carried to the next chunk), then segmentation into documents by `DocumentSplit`.
-// Documents are never materialised: a sink receives begin / scalar / end events, so a multi-GB
-// single-document corpus streams in constant memory.
+// Streaming documents out of text files: chunks of bytes are validated as strict UTF-8 (a
+// sequence cut by a chunk's end is carried to the next chunk), segmented into documents by
+// `DocumentSplit`, and each document's text is handed to a sink as UTF-8 byte pieces
+// (`DocumentPieces`: whole documents, or for long ones pieces of about 1 MiB cut at safe cuts), so
+// a multi-GB single-document corpus streams in bounded memory and nothing builds a String.
 //
 // Decisions: a UTF-8 byte-order mark at the very start of a file is dropped (it is an encoding
 // marker, not text); "\r\n" and "\n" end lines in `lines` and `paragraphs` modes, a lone "\r" is
-// text; in `file` mode every scalar, line ends included, is text. Not handled: other encodings
-// (UTF-16 input is reported as invalid UTF-8 with its position), Unicode normalisation (scalars are
-// kept exactly as written).
+// text; in `file` mode every byte, line ends included, is text. Segmentation works on bytes: every
+// byte it looks for ("\n", "\r", ASCII whitespace) is ASCII, which no multi-byte sequence contains.
+// Not handled: other encodings (UTF-16 input is reported as invalid UTF-8 with its position),
+// Unicode normalisation (scalars are kept exactly as written).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a document is in the input files.
 public enum DocumentSplit: String, CaseIterable, Codable, Sendable {
@@ -20,84 +27,123 @@ public enum DocumentSplit: String, CaseIterable, Codable, Sendable {
     case file
 }
 
-/// Receives documents as events, in input order.
+/// Receives documents in input order: `beginDocument`, one or more `text` pieces, `endDocument`.
 protocol DocumentSink {
     mutating func beginDocument() throws(DataError)
-    mutating func append(_ scalar: UInt32) throws(DataError)
+    /// The next piece of the current document: valid UTF-8, whole scalars, never empty. Pieces end
+    /// at safe cuts, at the document's end, or (after 16 MiB without a safe cut) at a scalar boundary.
+    mutating func text(_ piece: UnsafeBufferPointer<UInt8>) throws(DataError)
     mutating func endDocument() throws(DataError)
 }
 
-/// Turns a stream of scalars (line ends included) into document events.
+/// Turns a file's text (valid UTF-8, line ends included) into documents.
 struct DocumentSegmenter {
     let split: DocumentSplit
     private var isInDocument = false
+    /// The previous bytes ended with "\r": a line end if "\n" follows, text otherwise.
     private var hasPendingCarriageReturn = false
     /// `paragraphs`: this line has a non-whitespace scalar (so it is not blank).
     private var lineHasText = false
     /// `paragraphs`: leading whitespace of the current line, held until the line proves non-blank.
-    private var pendingWhitespace: [UInt32] = []
+    private var pendingWhitespace: [UInt8] = []
+
+    private static let newline: [UInt8] = [0x0A]
+    private static let carriageReturn: [UInt8] = [0x0D]
 
     init(split: DocumentSplit) { self.split = split }
 
-    @inline(__always)
-    mutating func consume<Sink: DocumentSink>(_ scalar: UInt32, into sink: inout Sink) throws(DataError) {
+    /// Consumes the next bytes of the file's text (whole scalars).
+    mutating func consume<Sink: DocumentSink>(_ bytes: UnsafeBufferPointer<UInt8>, into document: DocumentPieces,
+                                              sink: inout Sink) throws(DataError) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         if split == .file {
-            if !isInDocument { try sink.beginDocument(); isInDocument = true }
-            try sink.append(scalar)
+            try text(bytes, into: document, sink: &sink)
             return
         }
+        var start = 0
         if hasPendingCarriageReturn {
             hasPendingCarriageReturn = false
-            if scalar == 0x0A { try endLine(into: &sink); return }
-            try text(0x0D, into: &sink)
+            if bytes[0] == 0x0A {
+                try endLine(into: document, sink: &sink)
+                start = 1
+            } else {
+                try Self.carriageReturn.withBuffer { (cr) throws(DataError) in try text(cr, into: document, sink: &sink) }
+            }
         }
-        switch scalar {
-        case 0x0A: try endLine(into: &sink)
-        case 0x0D: hasPendingCarriageReturn = true
-        default: try text(scalar, into: &sink)
+        while start < bytes.count {
+            let found = memchr(base + start, 0x0A, bytes.count - start)
+            let lineEnd = found.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? bytes.count
+            var contentEnd = lineEnd
+            if contentEnd > start && bytes[contentEnd - 1] == 0x0D {
+                contentEnd -= 1
+                if found == nil { hasPendingCarriageReturn = true }
+            }
+            if contentEnd > start {
+                try text(UnsafeBufferPointer(rebasing: bytes[start..<contentEnd]), into: document, sink: &sink)
+            }
+            guard found != nil else { break }
+            try endLine(into: document, sink: &sink)
+            start = lineEnd + 1
         }
     }
 
     /// Ends the current file: documents never span files.
-    mutating func finishFile<Sink: DocumentSink>(into sink: inout Sink) throws(DataError) {
+    mutating func finishFile<Sink: DocumentSink>(into document: DocumentPieces, sink: inout Sink) throws(DataError) {
         if hasPendingCarriageReturn {
             hasPendingCarriageReturn = false
-            try text(0x0D, into: &sink)
+            try Self.carriageReturn.withBuffer { (cr) throws(DataError) in try text(cr, into: document, sink: &sink) }
         }
-        if split != .file { try endLine(into: &sink) }
-        if isInDocument { try sink.endDocument(); isInDocument = false }
+        if split != .file { try endLine(into: document, sink: &sink) }
+        if isInDocument {
+            try document.end(into: &sink)
+            isInDocument = false
+        }
         lineHasText = false
         pendingWhitespace.removeAll(keepingCapacity: true)
     }
 
-    @inline(__always)
-    private mutating func text<Sink: DocumentSink>(_ scalar: UInt32, into sink: inout Sink) throws(DataError) {
-        if split == .lines {
-            if !isInDocument { try sink.beginDocument(); isInDocument = true }
-            try sink.append(scalar)
-            return
-        }
-        // paragraphs
-        if lineHasText { try sink.append(scalar); return }
-        if Self.isWhitespace(scalar) { pendingWhitespace.append(scalar); return }
-        if isInDocument {
-            try sink.append(0x0A)
-        } else {
-            try sink.beginDocument()
+    /// Text of the current line (no line terminator in it).
+    private mutating func text<Sink: DocumentSink>(_ bytes: UnsafeBufferPointer<UInt8>, into document: DocumentPieces,
+                                                   sink: inout Sink) throws(DataError) {
+        var start = 0
+        if split == .paragraphs && !lineHasText {
+            while start < bytes.count {
+                let (value, length) = UTF8StreamValidator.decode(at: start, in: bytes)
+                guard Self.isWhitespace(value) else { break }
+                pendingWhitespace.append(contentsOf: bytes[start..<(start + length)])
+                start += length
+            }
+            if start == bytes.count { return }
+            if isInDocument {
+                try Self.newline.withBuffer { (newline) throws(DataError) in try document.append(newline, into: &sink) }
+            } else {
+                try document.begin(into: &sink)
+                isInDocument = true
+            }
+            if !pendingWhitespace.isEmpty {
+                try pendingWhitespace.withBuffer { (held) throws(DataError) in try document.append(held, into: &sink) }
+                pendingWhitespace.removeAll(keepingCapacity: true)
+            }
+            lineHasText = true
+        } else if !isInDocument {
+            try document.begin(into: &sink)
             isInDocument = true
         }
-        for held in pendingWhitespace { try sink.append(held) }
-        pendingWhitespace.removeAll(keepingCapacity: true)
-        lineHasText = true
-        try sink.append(scalar)
+        try document.append(UnsafeBufferPointer(rebasing: bytes[start...]), into: &sink)
     }
 
-    private mutating func endLine<Sink: DocumentSink>(into sink: inout Sink) throws(DataError) {
+    private mutating func endLine<Sink: DocumentSink>(into document: DocumentPieces, sink: inout Sink) throws(DataError) {
         switch split {
         case .lines:
-            if isInDocument { try sink.endDocument(); isInDocument = false }
+            if isInDocument {
+                try document.end(into: &sink)
+                isInDocument = false
+            }
         case .paragraphs:
-            if !lineHasText && isInDocument { try sink.endDocument(); isInDocument = false }
+            if !lineHasText && isInDocument {
+                try document.end(into: &sink)
+                isInDocument = false
+            }
             lineHasText = false
             pendingWhitespace.removeAll(keepingCapacity: true)
         case .file:
@@ -105,6 +151,7 @@ struct DocumentSegmenter {
         }
     }
 
+    /// Whitespace that leaves a line blank in `paragraphs` mode ("\n" never reaches here).
     static func isWhitespace(_ scalar: UInt32) -> Bool {
         switch scalar {
         case 0x20, 0x09, 0x0B, 0x0C, 0x0D: return true
@@ -121,17 +168,19 @@ enum DocumentReader {
     /// each chunk. Returns the text bytes (decompressed) read.
     @discardableResult
     static func read<Sink: DocumentSink>(path: String, split: DocumentSplit, into sink: inout Sink,
-                                         chunkSize: Int = chunkSize,
+                                         chunkSize: Int = chunkSize, pieceSizes: PieceSizes = .standard,
                                          progress: ((_ fileBytesRead: Int, _ fileSize: Int) -> Void)? = nil)
         throws(DataError) -> Int {
         let source = try TextSource(path: path)
         let fileSize = source.fileSize
         var segmenter = DocumentSegmenter(split: split)
-        var decoder = UTF8StreamDecoder(path: path)
+        let document = DocumentPieces(sizes: pieceSizes)
+        var validator = UTF8StreamValidator(path: path)
         // Up to 3 bytes of a sequence cut by the previous chunk move to the front; 4 spare bytes hold them.
         var buffer = [UInt8](repeating: 0, count: chunkSize + 4)
         var carried = 0
         var textBytes = 0
+        var isAtTextStart = true
         while true {
             let count = try buffer.withMutableBytes { (raw) throws(DataError) -> Int in
                 try source.readChunk(into: UnsafeMutableRawBufferPointer(rebasing: raw[carried..<(carried + chunkSize)]))
@@ -139,91 +188,23 @@ enum DocumentReader {
             textBytes += count
             let isLast = count == 0
             let total = carried + count
-            let leftover = try buffer.withBuffer { (bytes) throws(DataError) -> Int in
-                try decoder.decode(UnsafeBufferPointer(rebasing: bytes[0..<total]), isLast: isLast,
-                                   segmenter: &segmenter, sink: &sink)
+            let complete = try buffer.withBuffer { (bytes) throws(DataError) -> Int in
+                let text = UnsafeBufferPointer(rebasing: bytes[0..<total])
+                let complete = try validator.validate(text, isLast: isLast)
+                var start = 0
+                if isAtTextStart && complete > 0 {
+                    isAtTextStart = false
+                    if complete >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF { start = 3 }
+                }
+                try segmenter.consume(UnsafeBufferPointer(rebasing: text[start..<complete]), into: document, sink: &sink)
+                return complete
             }
-            for i in 0..<leftover { buffer[i] = buffer[total - leftover + i] }
-            carried = leftover
+            for i in 0..<(total - complete) { buffer[i] = buffer[complete + i] }
+            carried = total - complete
             progress?(source.fileBytesRead, fileSize)
             if isLast { break }
         }
-        try segmenter.finishFile(into: &sink)
+        try segmenter.finishFile(into: document, sink: &sink)
         return textBytes
-    }
-}
-
-/// Strict UTF-8 (Unicode Table 3-7: no overlongs, surrogates or values above U+10FFFF) with
-/// line and byte positions for errors.
-struct UTF8StreamDecoder {
-    let path: String
-    /// Offset in the text of the first byte of the next chunk handed to `decode`.
-    private var offset = 0
-    /// 1-based line of the next scalar.
-    private var line = 1
-
-    init(path: String) { self.path = path }
-
-    /// Decodes `bytes`, feeding scalars through `segmenter` into `sink`. Returns how many bytes at
-    /// the end form an incomplete sequence to be carried to the next call (0 when `isLast`).
-    mutating func decode<Sink: DocumentSink>(_ bytes: UnsafeBufferPointer<UInt8>, isLast: Bool,
-                                             segmenter: inout DocumentSegmenter, sink: inout Sink)
-        throws(DataError) -> Int {
-        let end = bytes.count
-        var i = 0
-        while i < end {
-            let b0 = bytes[i]
-            var scalar: UInt32
-            var length: Int
-            if b0 < 0x80 {
-                scalar = UInt32(b0)
-                length = 1
-            } else {
-                var low: UInt8 = 0x80
-                var high: UInt8 = 0xBF
-                switch b0 {
-                case 0xC2...0xDF: length = 2
-                case 0xE0: length = 3; low = 0xA0
-                case 0xE1...0xEC, 0xEE...0xEF: length = 3
-                case 0xED: length = 3; high = 0x9F
-                case 0xF0: length = 4; low = 0x90
-                case 0xF1...0xF3: length = 4
-                case 0xF4: length = 4; high = 0x8F
-                default: throw invalid(at: i)
-                }
-                let available = end - i
-                // Validate what is there, so an error is reported at once, then carry a cut sequence.
-                if available > 1 && !(low...high).contains(bytes[i + 1]) { throw invalid(at: i) }
-                if available > 2 && length > 2 && bytes[i + 2] & 0xC0 != 0x80 { throw invalid(at: i) }
-                if available > 3 && length > 3 && bytes[i + 3] & 0xC0 != 0x80 { throw invalid(at: i) }
-                if available < length {
-                    if isLast { throw invalid(at: i) }
-                    offset += i
-                    return available
-                }
-                switch length {
-                case 2:
-                    scalar = UInt32(b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-                case 3:
-                    scalar = UInt32(b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
-                default:
-                    scalar = UInt32(b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12
-                        | UInt32(bytes[i + 2] & 0x3F) << 6 | UInt32(bytes[i + 3] & 0x3F)
-                }
-                if scalar == 0xFEFF && offset + i == 0 {
-                    i += length
-                    continue
-                }
-            }
-            try segmenter.consume(scalar, into: &sink)
-            if scalar == 0x0A { line += 1 }
-            i += length
-        }
-        offset += end
-        return 0
-    }
-
-    private func invalid(at index: Int) -> DataError {
-        .invalidUTF8(path: path, line: line, byteOffset: offset + index)
     }
 }

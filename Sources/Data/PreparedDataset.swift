@@ -4,6 +4,7 @@
 // dataset costs milliseconds.
 import Core
 import Foundation
+import Tokenizers
 
 /// An opened dataset directory (the output of `descent prepare`).
 public final class PreparedDataset: Sendable {
@@ -41,7 +42,11 @@ public final class PreparedDataset: Sendable {
         guard tokenizerSHA == manifest.tokenizerSHA256 else {
             throw .checksumMismatch(path: tokenizerPath, expected: manifest.tokenizerSHA256, actual: tokenizerSHA)
         }
-        tokenizer = try TokenizerFile.load(jsonData: Data(tokenizerBytes), path: tokenizerPath)
+        do {
+            tokenizer = try TokenizerFile.load(jsonData: Data(tokenizerBytes), path: tokenizerPath)
+        } catch {
+            throw .tokenizer(error)
+        }
         guard tokenizer.vocabularySize == manifest.vocabularySize, tokenizer.boundaryToken == manifest.boundaryToken else {
             throw .badManifest(path: manifestPath, reason: "vocabularySize \(manifest.vocabularySize) and boundaryToken "
                 + "\(manifest.boundaryToken) do not match the tokenizer's \(tokenizer.vocabularySize) and \(tokenizer.boundaryToken)")

@@ -6,8 +6,8 @@
 //        or  token count × uint32 LE (magic 20240801, version 7) when the vocabulary exceeds 65,535
 //
 // A split's stream is cut into ceil(n / shardTokens) shards of near-equal size (sizes differ by at
-// most 1), so there is no tiny tail shard. Writing streams (a 64 Ki-token buffer); reading loads one
-// shard, checks its SHA-256 against the manifest, then its header and every token.
+// most 1), so there is no tiny tail shard. Writing is `ShardWriter`'s (from a spooled stream);
+// reading loads one shard, checks its SHA-256 against the manifest, then its header and every token.
 import Core
 
 enum ShardFormat {
@@ -58,90 +58,6 @@ enum ShardFormat {
         try reader.readVersion(UInt32(bitPattern: tokenBytes == 2 ? version16 : version32))
         // A negative count is left to the caller's comparison with the manifest, which names both.
         return Int(try reader.readInt32())
-    }
-}
-
-/// Writes one split's token stream as shards, streaming. The total length must be known up front
-/// (it is written into each header and decides the shard sizes).
-final class SplitWriter {
-    let split: DatasetSplit
-    let directory: String
-    let totalTokens: Int
-    let tokenBytes: Int
-    private let sizes: [Int]
-    private var shardIndex = -1
-    private var remainingInShard = 0
-    private var writer: GzipWriter?
-    /// Encoded tokens waiting for the compressor; a raw allocation, so the per-token path has no
-    /// bounds or exclusivity checks.
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var buffered = 0
-    private(set) var written = 0
-    private(set) var shards: [DatasetManifest.Shard] = []
-
-    init(split: DatasetSplit, directory: String, totalTokens: Int, shardTokens: Int, vocabularySize: Int) {
-        self.split = split
-        self.directory = directory
-        self.totalTokens = totalTokens
-        tokenBytes = ShardFormat.tokenBytes(vocabularySize: vocabularySize)
-        sizes = ShardFormat.shardSizes(totalTokens: totalTokens, shardTokens: shardTokens)
-        buffer = .allocate(byteCount: (1 << 16) * tokenBytes, alignment: 16)
-    }
-
-    deinit { buffer.deallocate() }
-
-    /// Appends one token. Throws `inputChanged` (via `overflowError`) past the announced total.
-    @inline(__always)
-    func append(_ token: Int32, overflowError: @autoclosure () -> DataError) throws(DataError) {
-        if remainingInShard == 0 {
-            guard written < totalTokens else { throw overflowError() }
-            try openNextShard()
-        }
-        if tokenBytes == 2 {
-            buffer.storeBytes(of: UInt16(truncatingIfNeeded: token).littleEndian, toByteOffset: buffered, as: UInt16.self)
-        } else {
-            buffer.storeBytes(of: UInt32(bitPattern: token).littleEndian, toByteOffset: buffered, as: UInt32.self)
-        }
-        buffered &+= tokenBytes
-        written += 1
-        remainingInShard -= 1
-        if buffered == buffer.count { try flush() }
-        if remainingInShard == 0 { try closeShard() }
-    }
-
-    /// Appends a run of tokens.
-    func append(contentsOf tokens: [Int32]) throws(DataError) {
-        for token in tokens {
-            try append(token, overflowError: .writeFailed(path: directory, reason: "more tokens than announced"))
-        }
-    }
-
-    /// Whether every announced token was written.
-    var isComplete: Bool { written == totalTokens && writer == nil }
-
-    private func openNextShard() throws(DataError) {
-        shardIndex += 1
-        remainingInShard = sizes[shardIndex]
-        let path = directory + "/" + ShardFormat.fileName(split: split, index: shardIndex)
-        let gzip = try GzipWriter(path: path, level: ShardFormat.compressionLevel)
-        let header = ShardFormat.header(tokenCount: remainingInShard, tokenBytes: tokenBytes)
-        try header.withBytes { (bytes) throws(DataError) in try gzip.write(bytes) }
-        writer = gzip
-    }
-
-    private func flush() throws(DataError) {
-        guard buffered > 0, let writer else { return }
-        try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<buffered]))
-        buffered = 0
-    }
-
-    private func closeShard() throws(DataError) {
-        try flush()
-        guard let writer else { return }
-        let (bytes, sha256) = try writer.finish()
-        shards.append(DatasetManifest.Shard(file: ShardFormat.fileName(split: split, index: shardIndex), split: split,
-                                            tokens: sizes[shardIndex], bytes: bytes, sha256: sha256))
-        self.writer = nil
     }
 }
 

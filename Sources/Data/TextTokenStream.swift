@@ -2,9 +2,11 @@
 // documents delimited as `prepare` does, each preceded by the boundary token, the stream ending
 // with one — the same layout as a prepared split, so losses are comparable.
 //
-// Streams in bounded memory: a document is tokenized in chunks of at most `chunkScalars` scalars.
-// That is exact for the character tokenizer; a subword tokenizer will need chunk boundaries at
-// its pre-tokenization splits (not handled yet).
+// Documents arrive from the reader in the pieces `prepare` encodes (cut only at safe cuts), so the
+// tokens are the ones `prepare` would write, for any tokenizer, in bounded memory. Characters are
+// counted from the text (Unicode scalars), never from tokens, so bits per character mean the same
+// under every tokenizer.
+import Tokenizers
 
 /// Counts of a streamed text.
 public struct TextStreamSummary: Sendable, Equatable {
@@ -17,16 +19,19 @@ public struct TextStreamSummary: Sendable, Equatable {
 
 public enum TextTokenStream {
     /// Calls `body` with consecutive pieces of the token stream B d₁ B d₂ … B of `paths`.
-    public static func read(paths: [String], split: DocumentSplit, tokenizer: any Tokenizer, chunkScalars: Int = 1 << 16,
+    public static func read(paths: [String], split: DocumentSplit, tokenizer: any Tokenizer,
                             _ body: ([Int32]) -> Void) throws(DataError) -> TextStreamSummary {
         try withoutActuallyEscaping(body) { (body) throws(DataError) -> TextStreamSummary in
-            var sink = TokenizingSink(tokenizer: tokenizer, chunkScalars: max(1, chunkScalars), body: body)
+            var sink = TokenizingSink(tokenizer: tokenizer, body: body)
             for path in paths {
                 sink.path = path
                 sink.documentInFile = 0
                 try DocumentReader.read(path: path, split: split, into: &sink)
             }
-            if sink.summary.documents > 0 { sink.emit([tokenizer.boundaryToken]) }
+            if sink.summary.documents > 0 {
+                sink.tokens.append(tokenizer.boundaryToken)
+                sink.emit()
+            }
             return sink.summary
         }
     }
@@ -34,55 +39,52 @@ public enum TextTokenStream {
 
 private struct TokenizingSink: DocumentSink {
     let tokenizer: any Tokenizer
-    let chunkScalars: Int
     let body: ([Int32]) -> Void
     var path = ""
     var documentInFile = 0
     var summary = TextStreamSummary()
-    private var pending = String.UnicodeScalarView()
-    private var pendingCount = 0
+    /// Tokens not yet handed to `body`, reused.
+    var tokens: [Int32] = []
     private var offsetInDocument = 0
 
-    init(tokenizer: any Tokenizer, chunkScalars: Int, body: @escaping ([Int32]) -> Void) {
+    init(tokenizer: any Tokenizer, body: @escaping ([Int32]) -> Void) {
         self.tokenizer = tokenizer
-        self.chunkScalars = chunkScalars
         self.body = body
     }
 
-    mutating func emit(_ tokens: [Int32]) {
+    mutating func emit() {
         summary.tokens += tokens.count
         body(tokens)
+        tokens.removeAll(keepingCapacity: true)
     }
 
-    mutating func beginDocument() throws(DataError) {
+    mutating func beginDocument() {
         documentInFile += 1
         summary.documents += 1
         offsetInDocument = 0
-        emit([tokenizer.boundaryToken])
+        tokens.append(tokenizer.boundaryToken)
     }
 
-    mutating func append(_ scalar: UInt32) throws(DataError) {
-        // The reader validated UTF-8, so every value here is a scalar.
-        guard let value = Unicode.Scalar(scalar) else { return }
-        pending.append(value)
-        pendingCount += 1
-        summary.characters += 1
-        if pendingCount == chunkScalars { try flush() }
-    }
-
-    mutating func endDocument() throws(DataError) { try flush() }
-
-    private mutating func flush() throws(DataError) {
-        guard pendingCount > 0 else { return }
+    mutating func text(_ piece: UnsafeBufferPointer<UInt8>) throws(DataError) {
         do {
-            emit(try tokenizer.encode(String(pending)))
+            try tokenizer.encode(utf8: piece, appendingTo: &tokens)
         } catch .unknownCharacter(let scalar, let offset) {
             throw .unknownCharacterInFile(path: path, document: documentInFile, offset: offsetInDocument + offset, scalar: scalar)
         } catch {
-            throw error
+            throw .tokenizer(error)
         }
-        offsetInDocument += pendingCount
-        pending = String.UnicodeScalarView()
-        pendingCount = 0
+        let characters = Self.scalarCount(piece)
+        summary.characters += characters
+        offsetInDocument += characters
+        emit()
+    }
+
+    mutating func endDocument() {}
+
+    /// Every byte that is not a UTF-8 continuation byte starts a scalar.
+    private static func scalarCount(_ piece: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for byte in piece { count &+= byte & 0xC0 == 0x80 ? 0 : 1 }
+        return count
     }
 }

@@ -16,6 +16,7 @@ import Foundation
 import Kernels
 import Models
 import Parameters
+import Tokenizers
 
 /// The model's description in a checkpoint: enough to rebuild it before loading weights.
 public struct ModelDescription: Codable, Sendable, Equatable {

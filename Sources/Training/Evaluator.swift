@@ -7,6 +7,7 @@
 import Data
 import Foundation
 import Models
+import Tokenizers
 
 public struct EvaluationResult: Sendable, Equatable, Codable {
     /// Mean negative log-likelihood per predicted token, in nats.
@@ -18,6 +19,7 @@ public struct EvaluationResult: Sendable, Equatable, Codable {
     public let bitsPerCharacter: Double
     /// Tokens predicted (document ends included).
     public let tokens: Int
+    /// Unicode scalars of the documents' text, counted from the text whatever the tokenizer.
     public let characters: Int
     public let documents: Int
 }

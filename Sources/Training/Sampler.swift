@@ -9,6 +9,7 @@ import Data
 import Foundation
 import Kernels
 import Models
+import Tokenizers
 
 public struct SamplingOptions: Sendable, Equatable {
     /// Most tokens to generate per sample (the prompt not counted).
@@ -27,7 +28,7 @@ public struct SamplingOptions: Sendable, Equatable {
 
 public enum SamplingError: Error, CustomStringConvertible, Equatable {
     case badOption(name: String, value: String, allowed: String)
-    case prompt(DataError)
+    case prompt(TokenizerError)
 
     public var description: String {
         switch self {

@@ -48,7 +48,7 @@ public final class Trainer {
         self.schedule = schedule
         let vocabularySize = dataset.tokenizer.vocabularySize
         let architecture = config.architecture(vocabularySize: vocabularySize)
-        do { tokenizerJSON = try dataset.tokenizer.jsonData() } catch { throw .data(error) }
+        do { tokenizerJSON = try dataset.tokenizer.jsonData() } catch { throw .data(.tokenizer(error)) }
 
         switch start {
         case .fresh:

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Data
+import Tokenizers
 
 final class DocumentReaderTests: XCTestCase {
     func testLinesStripTerminatorsAndSkipEmptyLines() throws {
@@ -148,6 +149,80 @@ final class DocumentReaderTests: XCTestCase {
                 guard case .unreadable(let path, _) = error as? DataError else { return XCTFail("\(error)") }
                 XCTAssertEqual(path, locked)
             }
+        }
+    }
+
+    // MARK: - Pieces
+
+    /// Reads `text` with small piece sizes and returns each document's pieces.
+    func pieces(of text: String, split: DocumentSplit, chunkSize: Int, sizes: PieceSizes, in directory: String) throws -> [[[UInt8]]] {
+        let path = directory + "/pieces-\(UUID().uuidString).txt"
+        writeFile(path, text)
+        var sink = CollectingSink()
+        try DocumentReader.read(path: path, split: split, into: &sink, chunkSize: chunkSize, pieceSizes: sizes)
+        return sink.pieces
+    }
+
+    func testLongDocumentsArePiecesCutAtSafeCutsWhateverTheChunking() throws {
+        let directory = makeTemporaryDirectory(self)
+        let text = "First Citizen:\nBefore we proceed, hear me.\n\nAll:\nSpeak, speak.\r\né\nü  \n 日本\n🦀\nend"
+        let sizes = PieceSizes(target: 8, limit: 32)
+        let expected = try pieces(of: text, split: .file, chunkSize: 1 << 20, sizes: sizes, in: directory)
+        XCTAssertEqual(expected.count, 1)
+        let document = Array(text.utf8)
+        XCTAssertEqual(Array(expected[0].joined()), document)
+        XCTAssertGreaterThan(expected[0].count, 3)
+        var offset = 0
+        document.withUnsafeBufferPointer { bytes in
+            for piece in expected[0].dropLast() {
+                offset += piece.count
+                // Each cut is the first safe cut at or past the target, or a scalar boundary at the limit.
+                if SafeCut.isSafeCut(bytes, at: offset) {
+                    XCTAssertGreaterThanOrEqual(piece.count, sizes.target)
+                    let start = offset - piece.count
+                    let earlier = SafeCut.first(in: bytes, candidates: (start + sizes.target)..<offset)
+                    XCTAssertNil(earlier, "a safe cut before \(offset)")
+                } else {
+                    XCTAssertLessThanOrEqual(piece.count, sizes.limit)
+                    XCTAssertGreaterThan(piece.count, sizes.limit - 4)
+                }
+            }
+        }
+        for chunkSize in [1, 2, 3, 4, 5, 7, 13] {
+            XCTAssertEqual(try pieces(of: text, split: .file, chunkSize: chunkSize, sizes: sizes, in: directory), expected,
+                           "chunk size \(chunkSize)")
+        }
+        // Lines and paragraphs documents are cut the same way.
+        let paragraphs = try pieces(of: text, split: .paragraphs, chunkSize: 3, sizes: sizes, in: directory)
+        XCTAssertEqual(paragraphs, try pieces(of: text, split: .paragraphs, chunkSize: 1 << 20, sizes: sizes, in: directory))
+        XCTAssertGreaterThan(paragraphs[0].count, 1)
+    }
+
+    func testAStretchWithoutSafeCutsIsCutAtAScalarBoundaryAtTheLimit() throws {
+        let directory = makeTemporaryDirectory(self)
+        // CRLF text has no safe cut; "é日🦀" mixes 2-, 3- and 4-byte scalars.
+        let text = String(repeating: "é日🦀\r\n", count: 20)
+        let sizes = PieceSizes(target: 8, limit: 21)
+        let expected = try pieces(of: text, split: .file, chunkSize: 1 << 20, sizes: sizes, in: directory)
+        XCTAssertEqual(Array(expected[0].joined()), Array(text.utf8))
+        for piece in expected[0].dropLast() {
+            XCTAssertLessThanOrEqual(piece.count, 21)
+            XCTAssertGreaterThanOrEqual(piece.count, 18)
+        }
+        for chunkSize in [1, 2, 3, 5, 13] {
+            XCTAssertEqual(try pieces(of: text, split: .file, chunkSize: chunkSize, sizes: sizes, in: directory), expected,
+                           "chunk size \(chunkSize)")
+        }
+    }
+
+    func testShortDocumentsAreOnePiece() throws {
+        let directory = makeTemporaryDirectory(self)
+        let lines = try pieces(of: "emma\nolivia\n\nava", split: .lines, chunkSize: 2, sizes: .standard, in: directory)
+        XCTAssertEqual(lines, [[Array("emma".utf8)], [Array("olivia".utf8)], [Array("ava".utf8)]])
+        // A leading BOM is dropped whatever the chunking; later ones are text.
+        for chunkSize in [1, 2, 3, 4] {
+            XCTAssertEqual(try documents(of: "\u{FEFF}a\u{FEFF}\nb", split: .lines, chunkSize: chunkSize, in: directory),
+                           ["a\u{FEFF}", "b"], "chunk size \(chunkSize)")
         }
     }
 }

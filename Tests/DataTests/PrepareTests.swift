@@ -2,6 +2,7 @@ import Core
 import Foundation
 import XCTest
 @testable import Data
+import Tokenizers
 
 /// Splits a stream B d1 B d2 … B into its documents' token arrays.
 func documentsOf(stream: [Int32], boundary: Int32 = 0) -> [[Int32]] {
@@ -286,35 +287,46 @@ final class PrepareTests: XCTestCase {
         let size = names.joined(separator: "\n").utf8.count
         XCTAssertTrue(events.contains(.scanning(path: input, index: 0, count: 1, bytesRead: size, fileBytes: size)))
         XCTAssertTrue(events.contains(.writing(path: input, index: 0, count: 1, bytesRead: size, fileBytes: size)))
+        XCTAssertEqual(events.filter { if case .compressing = $0 { return true } else { return false } },
+                       [.compressing(split: .train, index: 0, count: 1), .compressing(split: .val, index: 0, count: 1)])
+    }
+
+    /// A document longer than a piece (1 MiB) is encoded piece by piece, and still gives the tokens
+    /// of the whole, split at the tail cut as a short one is; the spools are gone afterwards.
+    func testLongSingleDocumentStreamsInPieces() throws {
+        let directory = makeTemporaryDirectory(self)
+        let verse = "To be, or not to be: that is the question:\nWhether 'tis nobler in the mind to suffer\n\n"
+        let text = String(repeating: verse, count: (3 << 20) / verse.utf8.count) + "ünd am Ende\r\n"
+        let dataset = try prepare(text, in: directory, splitBy: .file)
+        let tokens = try dataset.tokenizer.encode(text)
+        let cut = tokens.count - Int((0.1 * Double(tokens.count)).rounded())
+        XCTAssertEqual(try dataset.readStream(.train), [0] + Array(tokens[0..<cut]))
+        XCTAssertEqual(try dataset.readStream(.val), [0] + Array(tokens[cut...]) + [0])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/out").filter { $0.hasSuffix(".spool") }, [])
     }
 }
 
 final class PrepareInternalsTests: XCTestCase {
-    /// Pass 2 over a file that differs from what pass 1 saw is reported, never silently written.
+    /// Encoding (phase c) a file that differs from what fitting (phase a) read is reported, never
+    /// silently written.
     func testInputChangedBetweenPassesIsDetected() throws {
         let directory = makeTemporaryDirectory(self)
         let path = directory + "/names.txt"
         func pass2(scanned: String, written: String) throws {
             writeFile(path, scanned)
-            var scan = CorpusScan()
-            try DocumentReader.read(path: path, split: .lines, into: &scan)
-            let plan = try SplitPlan(scan: scan, valFraction: 0.5, seed: 1)
-            let vocabularySize = scan.vocabulary().count + 1
-            let train = SplitWriter(split: .train, directory: directory, totalTokens: plan.trainTokens, shardTokens: 1024,
-                                    vocabularySize: vocabularySize)
-            let val = SplitWriter(split: .val, directory: directory, totalTokens: plan.valTokens, shardTokens: 1024,
-                                  vocabularySize: vocabularySize)
-            var router = StreamRouter(table: scan.idTable(), plan: plan, train: train, val: val, boundary: 0)
-            router.path = path
+            let fit = try CorpusFit.run(inputs: [path], split: .lines, kind: .character, progress: nil)
+            let plan = SplitPlan(documents: fit.documents, valFraction: 0.5, seed: 1)
             writeFile(path, written)
-            defer { for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where file.hasSuffix(".gz") {
-                try? FileManager.default.removeItem(atPath: directory + "/" + file)
-            } }
-            try DocumentReader.read(path: path, split: .lines, into: &router)
-            try router.finish(inputs: [path])
+            let spools = directory + "/spools-\(UUID().uuidString)"
+            try FileSystem.makeDirectory(spools)
+            defer { try? FileManager.default.removeItem(atPath: spools) }
+            _ = try SplitEncoder.encode(inputs: [path], split: .lines, tokenizer: fit.tokenizer, plan: plan,
+                                        digests: fit.digests, directory: spools, progress: nil)
         }
         XCTAssertNoThrow(try pass2(scanned: "ab\ncd\nef\n", written: "ab\ncd\nef\n"))
-        for changed in ["ab\ncd\nxy\n", "ab\ncd\n", "ab\ncd\nef\ngh\n", "ab\ncd\nefa\n", "ab\ncd\ne\n"] {
+        // The last two keep every count and the vocabulary; only the text's fingerprint differs.
+        for changed in ["ab\ncd\nxy\n", "ab\ncd\n", "ab\ncd\nef\ngh\n", "ab\ncd\nefa\n", "ab\ncd\ne\n",
+                        "ab\ncd\nfe\n", "ab\ncdef\n\n"] {
             XCTAssertThrowsError(try pass2(scanned: "ab\ncd\nef\n", written: changed), changed) { error in
                 XCTAssertEqual(error as? DataError, .inputChanged(path: path))
             }
@@ -331,14 +343,12 @@ final class PrepareInternalsTests: XCTestCase {
              "data/shakespeare/train_000003.bin.gz: truncated (expected 2048 tokens, found 1712). Re-run `descent prepare`."),
             (.badOption(name: "--val-fraction", value: "1.5", allowed: "a number in [0, 1), e.g. 0.1"),
              "--val-fraction 1.5: must be a number in [0, 1), e.g. 0.1."),
-            (.unknownCharacter("\n", offset: 4),
-             "character \"\\n\" (U+000A) at position 4 is not in the tokenizer's vocabulary. Use only characters that occur in the training corpus."),
         ]
         for (error, message) in cases { XCTAssertEqual(error.description, message) }
         let all: [DataError] = [
             .isDirectory(path: "d"), .unreadable(path: "f", reason: "Permission denied"), .emptyCorpus(inputs: ["a", "b"]),
             .corruptGzip(path: "f.gz", detail: "invalid distance too far back"), .inputChanged(path: "f"),
-            .corpusTooSmall(tokens: 1, valFraction: 0.1), .badTokenizerFile(path: "t", reason: "r"),
+            .corpusTooSmall(tokens: 1, valFraction: 0.1), .tokenizer(.badTokenizerFile(path: "t", reason: "r")),
             .outputNotADataset(path: "o"), .outputNotADirectory(path: "o"), .writeFailed(path: "o", reason: "No space left on device"),
             .badManifest(path: "m", reason: "r"), .missingFile(path: "s"),
             .checksumMismatch(path: "s", expected: String(repeating: "a", count: 64), actual: String(repeating: "b", count: 64)),

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import XCTest
 @testable import Data
+import Tokenizers
 
 /// A decompressed llm.c token file.
 struct LlmcShard {

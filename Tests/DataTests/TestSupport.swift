@@ -3,6 +3,7 @@
 import Foundation
 import XCTest
 @testable import Data
+import Tokenizers
 
 /// A fresh directory under the system temporary directory, removed when the test ends.
 func makeTemporaryDirectory(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) -> String {
@@ -67,27 +68,31 @@ func sharedCorpus(_ name: String) throws -> String {
     return path
 }
 
-/// Collects documents as strings (test sink for the document reader).
+/// Collects documents as strings, and each document's pieces (test sink for the document reader).
 struct CollectingSink: DocumentSink {
     var documents: [String] = []
-    private var current = String.UnicodeScalarView()
+    var pieces: [[[UInt8]]] = []
+    private var current: [[UInt8]] = []
     private var isOpen = false
 
     mutating func beginDocument() {
         XCTAssertFalse(isOpen, "document begun twice")
         isOpen = true
-        current = String.UnicodeScalarView()
+        current = []
     }
 
-    mutating func append(_ scalar: UInt32) {
-        XCTAssertTrue(isOpen, "scalar outside a document")
-        current.append(Unicode.Scalar(scalar)!)
+    mutating func text(_ piece: UnsafeBufferPointer<UInt8>) {
+        XCTAssertTrue(isOpen, "text outside a document")
+        XCTAssertFalse(piece.isEmpty, "an empty piece")
+        XCTAssertNotNil(String(validating: piece, as: UTF8.self), "a piece that is not whole scalars of UTF-8")
+        current.append(Array(piece))
     }
 
     mutating func endDocument() {
         XCTAssertTrue(isOpen, "document ended twice")
         isOpen = false
-        documents.append(String(current))
+        documents.append(String(decoding: current.joined(), as: UTF8.self))
+        pieces.append(current)
     }
 }
 

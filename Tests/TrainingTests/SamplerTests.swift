@@ -3,6 +3,7 @@ import Data
 import Foundation
 import Kernels
 import Models
+import Tokenizers
 import XCTest
 @testable import Training
 

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Data
+@testable import Tokenizers
 
 final class TokenizerTests: XCTestCase {
     func testNamesLayoutIsMakemores() throws {
@@ -27,7 +27,7 @@ final class TokenizerTests: XCTestCase {
     func testUnknownCharacterNamesItsPosition() throws {
         let tokenizer = CharacterTokenizer(text: "abc")
         XCTAssertThrowsError(try tokenizer.encode("abé")) { error in
-            XCTAssertEqual(error as? DataError, .unknownCharacter("é", offset: 2))
+            XCTAssertEqual(error as? TokenizerError, .unknownCharacter("é", offset: 2))
             XCTAssertTrue("\(error)".contains("U+00E9"), "\(error)")
         }
     }
@@ -74,11 +74,5 @@ final class TokenizerTests: XCTestCase {
             .contains("exactly one"))
         XCTAssertTrue(reason(#"{"format":"descent-tokenizer","version":1,"type":"character","boundaryToken":3,"symbols":["a"]}"#)
             .contains("boundaryToken"))
-    }
-
-    func testLoadFromPathReportsMissingFile() {
-        XCTAssertThrowsError(try TokenizerFile.load(path: "/nonexistent/tokenizer.json")) { error in
-            XCTAssertEqual(error as? DataError, .fileNotFound(path: "/nonexistent/tokenizer.json"))
-        }
     }
 }

@@ -1,0 +1,93 @@
+// Phase (a) of `descent prepare`: read every document once, feed its text to the tokenizer
+// trainer, count documents, and take a digest of each input so that the encoding pass can tell an
+// input that changed in between from one that did not. Not handled: what the trainer learns
+// (that is the tokenizer kind's business, in the Tokenizers module).
+import Tokenizers
+
+/// What the first pass learnt from the inputs.
+struct CorpusFit {
+    let tokenizer: any Tokenizer
+    let documents: Int
+    /// The inputs as the manifest records them.
+    let sources: [DatasetManifest.Source]
+    /// One per input, compared with what the encoding pass reads.
+    let digests: [InputDigest]
+
+    /// Reads `inputs` in order and fits a tokenizer of `kind`. `progress(index, bytesRead, fileBytes)`
+    /// follows each chunk of input `index`.
+    static func run(inputs: [String], split: DocumentSplit, kind: TokenizerKind,
+                    progress: ((_ index: Int, _ bytesRead: Int, _ fileBytes: Int) -> Void)?) throws(DataError) -> CorpusFit {
+        var sink = FitSink(trainer: kind.makeTrainer())
+        var sources: [DatasetManifest.Source] = []
+        var digests: [InputDigest] = []
+        for (index, input) in inputs.enumerated() {
+            sink.digest = InputDigest()
+            let textBytes = try DocumentReader.read(path: input, split: split, into: &sink) { read, size in
+                progress?(index, read, size)
+            }
+            sink.digest.textBytes = textBytes
+            digests.append(sink.digest)
+            sources.append(.init(path: input, bytes: try InputFile(path: input).size, textBytes: textBytes))
+        }
+        return CorpusFit(tokenizer: sink.trainer.makeTokenizer(), documents: digests.reduce(0) { $0 + $1.documents },
+                         sources: sources, digests: digests)
+    }
+}
+
+private struct FitSink: DocumentSink {
+    var trainer: any TokenizerTrainer
+    var digest = InputDigest()
+
+    mutating func beginDocument() { digest.beginDocument() }
+
+    mutating func text(_ piece: UnsafeBufferPointer<UInt8>) {
+        trainer.observe(utf8: piece)
+        digest.add(piece)
+    }
+
+    mutating func endDocument() {}
+}
+
+/// One input as a pass of `descent prepare` read it: its documents and a fingerprint of their
+/// text. Equal digests in both passes mean the input did not change in between (up to a 64-bit
+/// hash collision; the fingerprint is not meant to withstand an adversary).
+struct InputDigest: Equatable {
+    var documents = 0
+    var textBytes = 0
+    private(set) var fingerprint: UInt64 = 0x243F_6A88_85A3_08D3
+
+    mutating func beginDocument() {
+        documents += 1
+        fingerprint = Self.mix(fingerprint ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// Folds in a piece of document text, eight bytes at a time. Pieces are cut at offsets that
+    /// depend on the text alone, so both passes fold the same pieces.
+    mutating func add(_ piece: UnsafeBufferPointer<UInt8>) {
+        guard let base = piece.baseAddress else { return }
+        var hash = fingerprint ^ UInt64(piece.count)
+        var i = 0
+        while i &+ 8 <= piece.count {
+            hash = (hash ^ UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            i &+= 8
+        }
+        var tail: UInt64 = 0
+        while i < piece.count {
+            tail = tail << 8 | UInt64(piece[i])
+            i &+= 1
+        }
+        fingerprint = Self.mix(hash ^ tail)
+    }
+
+    /// MurmurHash3's 64-bit finaliser.
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var x = value
+        x ^= x >> 33
+        x &*= 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 33
+        x &*= 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return x
+    }
+}

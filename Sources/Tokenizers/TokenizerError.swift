@@ -1,0 +1,34 @@
+// The one error type of the Tokenizers module: text a vocabulary cannot express, and tokenizer
+// files that cannot be used. Cases carry their evidence; `description` is one sentence with the
+// next step. Deliberately not handled here: where the text came from (a file, a document): the
+// Data module wraps these errors with that context (`DataError.unknownCharacterInFile`).
+
+/// A failure in the Tokenizers module. `description` is one line: the evidence, the next step.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// A scalar that the tokenizer's vocabulary lacks, at `offset` (in Unicode scalars) of the
+    /// text given to `encode`.
+    case unknownCharacter(Unicode.Scalar, offset: Int)
+    /// A tokenizer file that is not valid JSON, or of an unknown format, version or type, or whose
+    /// contents are inconsistent. `path` only names the file in the message.
+    case badTokenizerFile(path: String, reason: String)
+    /// The tokenizer could not be written as a tokenizer file; `reason` is the encoder's message.
+    case unencodable(reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownCharacter(let scalar, let offset):
+            return "character \"\(scalar.escaped(asASCII: false))\" (\(Self.codePoint(scalar))) at position "
+                + "\(offset) is not in the tokenizer's vocabulary. Use only characters that occur in the training corpus."
+        case .badTokenizerFile(let path, let reason):
+            return "\(path): not a usable Descent tokenizer file (\(reason)). Re-run `descent prepare`."
+        case .unencodable(let reason):
+            return "the tokenizer cannot be written as a tokenizer file (\(reason)). Report this as a bug."
+        }
+    }
+
+    /// `scalar` as messages name it: "U+" and at least four uppercase hex digits, e.g. U+00E9.
+    public static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+}
