@@ -30,7 +30,7 @@ struct EvaluateCommand: ParsableCommand {
     var text: [String] = []
 
     @Option(name: .customLong("split-by"), help: ArgumentHelp("What one document is: 'lines', 'paragraphs' or 'file' (as in prepare).", valueName: "unit"))
-    var splitBy: String = "lines"
+    var splitBy: DocumentSplit = .lines
 
     @Option(name: .customLong("batch-size"), help: ArgumentHelp("Examples scored per batch (affects speed only).", valueName: "n"))
     var batchSize: Int = 256
@@ -44,9 +44,6 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         if text.isEmpty { throw ValidationError("give the text to score with --text FILE.") }
-        if DocumentSplit(rawValue: splitBy) == nil {
-            throw ValidationError("--split-by must be one of lines, paragraphs, file; got '\(splitBy)'.")
-        }
         if !(1...65_536).contains(batchSize) { throw ValidationError("--batch-size must be in 1...65536, got \(batchSize).") }
     }
 
@@ -68,7 +65,7 @@ struct EvaluateCommand: ParsableCommand {
         let model = try attempt { try loaded.makeModel() }
         let result = try attempt {
             try Evaluator.evaluate(model: model, tokenizer: loaded.tokenizer, paths: text,
-                                   split: DocumentSplit(rawValue: splitBy) ?? .lines, batchSize: batchSize)
+                                   split: splitBy, batchSize: batchSize)
         }
         if json {
             let report = Report(run: runName, step: record.step, loss: result.loss, perplexity: result.perplexity,

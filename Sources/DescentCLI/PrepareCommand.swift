@@ -5,6 +5,8 @@ import Core
 import Data
 import Foundation
 
+extension DocumentSplit: ExpressibleByArgument {}
+
 struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prepare",
@@ -36,7 +38,7 @@ struct PrepareCommand: ParsableCommand {
         What one document is: 'lines' (each non-empty line, e.g. one name per line), \
         'paragraphs' (text between blank lines) or 'file' (each input file).
         """, valueName: "unit"))
-    var splitBy: String = "lines"
+    var splitBy: DocumentSplit = .lines
 
     @Option(name: .customLong("val-fraction"), help: ArgumentHelp("""
         Fraction held out for validation: whole documents chosen with --seed, or, for a \
@@ -53,14 +55,15 @@ struct PrepareCommand: ParsableCommand {
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one input file, e.g. `descent prepare names.txt --out data/names`.") }
         if out == nil { throw ValidationError("--out DIR is required: where to write the dataset, e.g. --out data/names.") }
-        if DocumentSplit(rawValue: splitBy) == nil {
-            throw ValidationError("--split-by must be one of lines, paragraphs, file; got '\(splitBy)'.")
-        }
+        do { try options.validate() } catch { throw ValidationError(error.description) }
+    }
+
+    var options: PrepareOptions {
+        PrepareOptions(inputs: inputs, outputDirectory: out ?? "", splitBy: splitBy, valFraction: valFraction, seed: seed,
+                       shardTokens: shardTokens)
     }
 
     func run() throws {
-        let options = PrepareOptions(inputs: inputs, outputDirectory: out ?? "", splitBy: DocumentSplit(rawValue: splitBy) ?? .lines,
-                                     valFraction: valFraction, seed: seed, shardTokens: shardTokens)
         let started = MonotonicClock.seconds()
         let summary = try attempt { try Prepare.run(options) }
         let seconds = MonotonicClock.seconds() - started
