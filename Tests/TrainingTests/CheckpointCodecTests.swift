@@ -49,16 +49,7 @@ final class CheckpointCodecTests: XCTestCase {
             let count = 1 + generator.nextInt(below: 4)
             let good = CheckpointCodec.weightsBlob(FloatBuffer((0..<count).map { _ in generator.nextFloat() }))
             var blob = good
-            switch generator.nextInt(below: 4) {
-            case 0: blob[generator.nextInt(below: blob.count)] ^= UInt8(1 << generator.nextInt(below: 8))
-            case 1: blob.removeLast(generator.nextInt(below: blob.count + 1))
-            case 2: blob += [UInt8(truncatingIfNeeded: generator.next())]
-            default:
-                let at = generator.nextInt(below: blob.count - 7)
-                withUnsafeBytes(of: [UInt64.max, UInt64(Int.max), 1 << 62][generator.nextInt(below: 3)].littleEndian) {
-                    blob.replaceSubrange(at..<(at + 8), with: $0)
-                }
-            }
+            BlobDamage.apply(to: &blob, using: &generator)
             let parameters = FloatBuffer([Float](repeating: 9, count: count))
             if failure(blob, into: parameters) == nil {
                 XCTAssertEqual(CheckpointCodec.weightsBlob(parameters), blob, "trial \(trial)")
