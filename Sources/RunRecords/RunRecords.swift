@@ -22,6 +22,8 @@ public struct MetricName: RawRepresentable, Hashable, Sendable, Comparable, Cust
     public static let tokensPerSecond = MetricName("tokens_per_second")
     /// Steps whose gradient was clipped during the last log interval.
     public static let clippedSteps = MetricName("clipped_steps")
+    /// Seconds the training thread waited for shards to be read during the last log interval.
+    public static let dataWait = MetricName("data_wait")
 
     public var description: String { rawValue }
     public static func < (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue < rhs.rawValue }

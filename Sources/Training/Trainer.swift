@@ -117,7 +117,7 @@ public final class Trainer {
     public func run(recorder: TrainingRecorder, stopAt: Int? = nil, shouldStop: () -> Bool = { false },
                     progress: (TrainingEvent) -> Void = { _ in }) throws(TrainingError) -> TrainingOutcome {
         var log = MetricLog(recorder: recorder, capacity: config.training.logInterval * 3 + 8)
-        var session = SessionTiming(elapsedBefore: state.elapsedSeconds)
+        var session = SessionTiming(elapsedBefore: state.elapsedSeconds, dataWait: loader.dataWaitSeconds)
         lastCheckpointStep = state.step > 0 ? state.step : nil
 
         if evaluation == nil { progress(.note("the dataset has no validation split: no validation loss will be measured")) }
@@ -185,11 +185,12 @@ public final class Trainer {
             let perStep = (now - session.start) / Double(session.steps)
             log.add(.tokensPerSecond, rate, at: state.step)
             log.add(.clippedSteps, Double(session.intervalClipped), at: state.step)
+            log.add(.dataWait, loader.dataWaitSeconds - session.intervalDataWaitStart, at: state.step)
             progress(.progress(ProgressReport(step: state.step, maxSteps: training.maxSteps, trainLoss: result.loss,
                                               learningRate: learningRate, examplesPerSecond: rate,
                                               elapsedSeconds: state.elapsedSeconds,
                                               etaSeconds: perStep * Double(training.maxSteps - state.step))))
-            session.startInterval(at: now)
+            session.startInterval(at: now, dataWait: loader.dataWaitSeconds)
         }
         if (training.evalInterval > 0 && state.step % training.evalInterval == 0) || isLast { try evaluate(&log, progress) }
         if isLast {
@@ -265,18 +266,22 @@ private struct SessionTiming {
     private(set) var intervalStart: Double
     var intervalExamples = 0
     var intervalClipped = 0
+    /// The loader's total data wait when the interval started.
+    private(set) var intervalDataWaitStart = 0.0
     /// Steps completed in this session.
     var steps = 0
 
-    init(elapsedBefore: Double) {
+    init(elapsedBefore: Double, dataWait: Double) {
         self.elapsedBefore = elapsedBefore
         intervalStart = start
+        intervalDataWaitStart = dataWait
     }
 
     func elapsed(at now: Double) -> Double { elapsedBefore + (now - start) }
 
-    mutating func startInterval(at now: Double) {
+    mutating func startInterval(at now: Double, dataWait: Double) {
         intervalStart = now
+        intervalDataWaitStart = dataWait
         intervalExamples = 0
         intervalClipped = 0
     }
