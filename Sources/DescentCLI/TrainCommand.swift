@@ -182,7 +182,8 @@ struct TrainCommand: ParsableCommand {
             try attempt { try store.updateStatus(runID: record.id, .completed) }
             let val = state.lastValLoss.map { String(format: "%.4f", $0) } ?? "n/a"
             let best = state.bestValLoss.map { String(format: "%.4f", $0) } ?? "n/a"
-            Console.error("run '\(runName)' completed \(step) steps in \(Self.duration(state.elapsedSeconds)): val loss \(val) (best \(best)). Sample it: descent sample \(runName)")
+            let records = String(format: "%.1f%%", 100 * trainer.recordingSeconds / max(trainer.sessionSeconds, 1e-9))
+            Console.error("run '\(runName)' completed \(step) steps in \(Self.duration(state.elapsedSeconds)) (\(records) of it writing metrics and checkpoints): val loss \(val) (best \(best)). Sample it: descent sample \(runName)")
         case .interrupted(let step):
             try attempt { try store.updateStatus(runID: record.id, .interrupted, detail: "stopped by signal at step \(step)") }
             throw CommandFailure(message: "interrupted: checkpoint written at step \(step). Resume with: descent train --resume \(runName)", code: 130)

@@ -30,6 +30,11 @@ public final class Trainer {
     private var targets: [Int32]
     private var lastEvaluationStep: Int?
     private var lastCheckpointStep: Int?
+    /// Seconds the last `run` spent writing metrics and checkpoints (encoding them and the
+    /// recorder's transactions): the cost of keeping records, beside the training itself.
+    public private(set) var recordingSeconds = 0.0
+    /// Wall-clock seconds of the last `run`.
+    public private(set) var sessionSeconds = 0.0
 
     /// How the trainer starts: fresh, from a checkpoint of the same run, or from another run's
     /// weights (fine-tuning: fresh optimizer and data order).
@@ -119,6 +124,10 @@ public final class Trainer {
         var log = MetricLog(recorder: recorder, capacity: config.training.logInterval * 3 + 8)
         var session = SessionTiming(elapsedBefore: state.elapsedSeconds, dataWait: loader.dataWaitSeconds)
         lastCheckpointStep = state.step > 0 ? state.step : nil
+        defer {
+            recordingSeconds = log.seconds
+            sessionSeconds = MonotonicClock.seconds() - session.start
+        }
 
         if evaluation == nil { progress(.note("the dataset has no validation split: no validation loss will be measured")) }
         if state.step == 0 && config.training.evalInterval > 0 { try evaluate(&log, progress) }
@@ -215,6 +224,7 @@ public final class Trainer {
     /// Writes a checkpoint with the metrics logged since the last flush, in one transaction.
     private func checkpoint(_ reason: CheckpointReason, _ log: inout MetricLog, _ session: inout SessionTiming,
                             _ progress: (TrainingEvent) -> Void) throws(TrainingError) {
+        let started = MonotonicClock.seconds()
         state.elapsedSeconds = session.elapsed(at: MonotonicClock.seconds())
         state.loader = loader.position
         let blobs = CheckpointCodec.blobs(model: model, optimizerState: optimizer.stateBlob(), state: state,
@@ -224,6 +234,7 @@ public final class Trainer {
                                         weightsSHA256: CheckpointCodec.weightsSHA256(model.parameters), reason: reason,
                                         blobs: blobs)
         try log.save(payload, keepLatest: config.training.keepCheckpoints)
+        log.seconds += MonotonicClock.seconds() - started
         lastCheckpointStep = state.step
         progress(.checkpoint(step: state.step, reason: reason))
     }
@@ -233,6 +244,8 @@ public final class Trainer {
 private struct MetricLog {
     let recorder: TrainingRecorder
     private var pending: [MetricSample] = []
+    /// Seconds spent in `flush` and in checkpoints (which add theirs).
+    var seconds = 0.0
 
     init(recorder: TrainingRecorder, capacity: Int) {
         self.recorder = recorder
@@ -245,6 +258,8 @@ private struct MetricLog {
 
     /// Records the pending metrics and the run's step.
     mutating func flush(step: Int) throws(TrainingError) {
+        let started = MonotonicClock.seconds()
+        defer { seconds += MonotonicClock.seconds() - started }
         do { try recorder.record(metrics: pending, step: step) } catch { throw .recorder(error) }
         pending.removeAll(keepingCapacity: true)
     }

@@ -115,3 +115,22 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(trainer.state.examplesSeen, 300 * 32)
     }
 }
+
+final class TrainerRecordsTests: XCTestCase {
+    /// Every log step records how long training waited for data, and the run reports the time it
+    /// spent keeping records.
+    func testDataWaitAndRecordingTimeAreMeasured() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dataset = try Fixtures.namesDataset(in: directory)
+        let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=30"])
+        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule)
+        let recorder = MemoryRecorder()
+        XCTAssertEqual(try trainer.run(recorder: recorder), .completed(step: 30))
+        let waits = recorder.values(.dataWait)
+        XCTAssertEqual(waits.keys.sorted(), Array(stride(from: 5, through: 30, by: 5)))
+        XCTAssert(waits.values.allSatisfy { $0 >= 0 && $0.isFinite }, "\(waits)")
+        XCTAssertGreaterThan(trainer.recordingSeconds, 0)
+        XCTAssertLessThan(trainer.recordingSeconds, trainer.sessionSeconds)
+    }
+}
