@@ -75,7 +75,7 @@ let package = Package(
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "RunRecords", "Data", "Kernels", "Core",
+                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],
                     swiftSettings: cpuFlags),
-        .testTarget(name: "CLITests", dependencies: ["DescentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         // Checks that the dependencies declared here equal each target's imports.
         .testTarget(name: "PackageTests"),

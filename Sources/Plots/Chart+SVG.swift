@@ -91,7 +91,9 @@ extension Chart {
     }
 
     private func yAxis(_ panel: Panel) -> AxisLayout {
-        let ranging = panel.series.contains { $0.role != .raw } ? panel.series.filter { $0.role != .raw } : panel.series
+        // A rug has no y; raw series range the axis only when nothing else does.
+        let drawn = panel.series.filter { $0.role != .rug }
+        let ranging = drawn.contains { $0.role != .raw } ? drawn.filter { $0.role != .raw } : drawn
         let values = ranging.flatMap { $0.points.map(\.y) } + panel.guides.map(\.value)
         let ticks = max(2, Int(panel.height / 60))
         return AxisLayout(values: values, kind: panel.scale, tickCount: ticks, widensToTicks: true,
@@ -157,7 +159,14 @@ extension Chart {
                            "data-points": String(series.points.count), "clip-path": "url(#\(clipID(panel)))"])
             out.element("title", text: "\(series.name): \(series.metric)")
             let style = Self.stroke(series.role, color: series.color)
-            if series.role != .markers, let path = Self.path(placed) {
+            if series.role == .rug {
+                // One tick per pixel column is all the eye can tell apart.
+                var columns = Set<Int>()
+                let ticks = series.points.compactMap { xScale.position($0.x) }.filter { columns.insert(Int($0.rounded())).inserted }
+                if let path = Self.path(ticks.flatMap { [($0, bottom - 9), ($0, bottom), nil] }) {
+                    out.element("path", ["class": "rug", "d": path, "fill": "none", "stroke": series.color.hex, "stroke-width": "1"])
+                }
+            } else if series.role != .markers, let path = Self.path(placed) {
                 out.element("path", ["d": path, "fill": "none", "stroke": series.color.hex] + style)
             }
             if series.role == .markers || (series.role == .measured && placed.count <= 400) {
@@ -196,7 +205,7 @@ extension Chart {
         case .smoothed: [("stroke-width", "2.2"), ("stroke-linejoin", "round")]
         case .measured: [("stroke-width", "1.6"), ("stroke-dasharray", "5 3")]
         case .line: [("stroke-width", "2"), ("stroke-linejoin", "round")]
-        case .markers: []
+        case .markers, .rug: []
         }
     }
 
@@ -208,6 +217,11 @@ extension Chart {
             let style = Self.stroke(entry.role, color: entry.color)
             if entry.role == .markers {
                 out.element("circle", ["cx": Markup.number(x + 12), "cy": Markup.number(y), "r": "3", "fill": entry.color.hex])
+            } else if entry.role == .rug {
+                for offset in [8.0, 12, 16] {
+                    out.element("line", ["x1": Markup.number(x + offset), "x2": Markup.number(x + offset), "y1": Markup.number(y - 5),
+                                         "y2": Markup.number(y + 5), "stroke": entry.color.hex, "stroke-width": "1"])
+                }
             } else {
                 out.element("line", ["x1": Markup.number(x), "x2": Markup.number(x + 24), "y1": Markup.number(y), "y2": Markup.number(y),
                                      "stroke": entry.color.hex] + (entry.role == .raw ? [("stroke-width", "2"), ("stroke-opacity", "0.35")] : style))

@@ -33,8 +33,11 @@ public enum SeriesRole: String, Sendable, Equatable, CaseIterable {
     case measured
     /// A plain line (the learning rate).
     case line
-    /// Points alone (the steps whose gradient was clipped).
+    /// Points alone.
     case markers
+    /// Short ticks along the bottom edge at each point's x, whatever its y (the steps whose
+    /// gradient was clipped): where events happen, without hiding the curves.
+    case rug
 }
 
 public struct Series: Sendable, Equatable {

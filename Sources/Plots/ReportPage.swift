@@ -101,6 +101,7 @@ public struct ReportPage: Sendable, Equatable {
         .samples td.step { white-space: nowrap; }
         pre.sample { margin: 0 0 6px; padding: 4px 8px; background: #F4F4F0; border-left: 3px solid #CCC;
                      white-space: pre-wrap; word-break: break-word; font: 13px/1.35 DejaVu Sans Mono, Menlo, Consolas, monospace; }
+        pre.sample.short { display: inline-block; margin-right: 6px; }
         """
 
     /// The page as HTML text.
@@ -186,7 +187,11 @@ public struct ReportPage: Sendable, Equatable {
                 out.open("tr")
                 out.element("td", ["class": "step num"], text: String(group.step))
                 out.open("td")
-                for text in group.texts { out.element("pre", ["class": "sample"], text: text.isEmpty ? "(empty)" : text) }
+                for text in group.texts {
+                    // Short one-line samples (names) sit side by side; prose gets a block each.
+                    let isShort = !text.contains("\n") && text.count <= 40
+                    out.element("pre", ["class": isShort ? "sample short" : "sample"], text: text.isEmpty ? "(empty)" : text)
+                }
                 out.close("td")
                 out.close("tr")
             }
