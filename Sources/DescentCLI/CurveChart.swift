@@ -51,7 +51,12 @@ enum CurveChart {
         panels.append(main)
 
         if options.learningRatePanel && options.metric != MetricName.learningRate.rawValue {
-            var lr = Panel(id: "lr", title: "learning rate", height: 130, includesZero: true)
+            // Runs whose peaks differ more than tenfold (SGD against AdamW) would leave one curve
+            // flat along zero on a linear axis.
+            let peaks = runs.compactMap { run in run.series(.learningRate).compactMap(\.value).max() }.filter { $0 > 0 }
+            let isLog = (peaks.max() ?? 0) > 10 * (peaks.min() ?? .infinity)
+            var lr = Panel(id: "lr", title: isLog ? "learning rate, log scale" : "learning rate", scale: isLog ? .log : .linear,
+                           height: 130, includesZero: !isLog)
             for (index, run) in runs.enumerated() {
                 lr.series.append(Series(name: run.name, metric: MetricName.learningRate.rawValue, role: .line, color: .run(index),
                                         points: points(run, .learningRate, x: mappings[index])))

@@ -95,7 +95,8 @@ extension Chart {
         let drawn = panel.series.filter { $0.role != .rug }
         let ranging = drawn.contains { $0.role != .raw } ? drawn.filter { $0.role != .raw } : drawn
         let values = ranging.flatMap { $0.points.map(\.y) } + panel.guides.map(\.value)
-        let ticks = max(2, Int(panel.height / 60))
+        // Log axes label decades, which can sit closer than linear ticks and still read.
+        let ticks = max(2, Int(panel.height / (panel.scale == .log ? 32 : 60)))
         return AxisLayout(values: values, kind: panel.scale, tickCount: ticks, widensToTicks: true,
                           includesZero: panel.includesZero)
     }
@@ -141,8 +142,9 @@ extension Chart {
             out.open("g", ["class": "guide"])
             out.element("line", ["x1": Markup.number(left), "x2": Markup.number(right), "y1": Markup.number(y), "y2": Markup.number(y),
                                  "stroke": Color.clip.hex, "stroke-width": "1", "stroke-dasharray": "6 4"])
-            out.element("text", ["x": Markup.number(right - 6), "y": Markup.number(y - 5), "text-anchor": "end",
-                                 "fill": Color.clip.hex], text: guide.label)
+            // At the left, above the line: clear of a rug along the bottom edge and of the
+            // curves' ends at the right.
+            out.element("text", ["x": Markup.number(left + 6), "y": Markup.number(y - 5), "fill": Color.clip.hex], text: guide.label)
             out.close("g")
         }
 
@@ -163,7 +165,7 @@ extension Chart {
                 // One tick per pixel column is all the eye can tell apart.
                 var columns = Set<Int>()
                 let ticks = series.points.compactMap { xScale.position($0.x) }.filter { columns.insert(Int($0.rounded())).inserted }
-                if let path = Self.path(ticks.flatMap { [($0, bottom - 9), ($0, bottom), nil] }) {
+                if let path = Self.path(ticks.flatMap { [($0, bottom - 6), ($0, bottom), nil] }) {
                     out.element("path", ["class": "rug", "d": path, "fill": "none", "stroke": series.color.hex, "stroke-width": "1"])
                 }
             } else if series.role != .markers, let path = Self.path(placed) {

@@ -92,7 +92,7 @@ public enum NiceTicks {
                 if value >= lower * (1 - 1e-9) && value <= upper * (1 + 1e-9) { values.append(value) }
             }
         }
-        return Ticks(values: values, labels: values.map(TickLabels.logarithmic))
+        return Ticks(values: values, labels: TickLabels.logarithmic(values))
     }
 
     /// The duration spacings, in seconds: whole seconds, then minutes, then hours.
@@ -130,13 +130,16 @@ public enum TickLabels {
         return values.map { fixed($0, step: step) }
     }
 
-    /// The label of a log-axis tick m × 10^k (m = 1, 2 or 5): plain from 0.001 to 50,000, and
-    /// "2e-5" or "1e6" beyond, the same form for every tick of the axis's extremes.
-    public static func logarithmic(_ value: Double) -> String {
-        let exponent = Int((log10(value) + 1e-9).rounded(.down))
-        if (-3...4).contains(exponent) { return fixed(value, step: pow(10, Double(exponent))) }
-        let mantissa = Int((value / pow(10, Double(exponent))).rounded())
-        return "\(mantissa)e\(exponent)"
+    /// Labels of log-axis ticks m × 10^k (m = 1, 2 or 5): plain ("0.001", "50") when every tick
+    /// lies from 0.001 to 50,000, otherwise all as "2e-5", "1e6", one form for the whole axis.
+    public static func logarithmic(_ values: [Double]) -> [String] {
+        let exponents = values.map { Int((log10($0) + 1e-9).rounded(.down)) }
+        let plain = exponents.allSatisfy { (-3...4).contains($0) }
+        return zip(values, exponents).map { value, exponent in
+            if plain { return fixed(value, step: pow(10, Double(exponent))) }
+            let mantissa = Int((value / pow(10, Double(exponent))).rounded())
+            return "\(mantissa)e\(exponent)"
+        }
     }
 
     /// `value` with as many decimals as `step` needs, the same for every tick of an axis:
