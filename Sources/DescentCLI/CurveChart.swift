@@ -1,6 +1,7 @@
 // Charts of runs' metrics, for `descent plot` and `descent report`: which series a metric gets
 // (raw and smoothed for per-step metrics, points for measured ones), the panels (loss, learning
-// rate, gradient norm with the clipped steps) and the legend.
+// rate, gradient norm with the clipped steps) and the legend. Drawing is the Plots module's; this
+// file only decides what to draw. Not handled: several metrics in one panel besides the losses.
 
 import Plots
 import RunRecords

@@ -77,8 +77,8 @@ final class ProgressPrinter {
         if mode == .json { emit("start", fields) } else { say(text) }
     }
 
-    /// How the session ended. The text goes to standard error unless `viaError` (the command
-    /// then fails with it as its error message); the JSON event is printed even with `--quiet`.
+    /// How the session ended: the text (if any; a failing command prints its own error) on
+    /// standard error, or the `end` event, which JSON prints even with `--quiet`.
     func end(text: String?, fields: [(String, JSONField)]) {
         finishLine()
         if mode == .json {

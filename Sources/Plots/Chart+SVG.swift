@@ -160,7 +160,12 @@ extension Chart {
             out.open("g", ["class": "series", "data-name": series.name, "data-metric": series.metric, "data-role": series.role.rawValue,
                            "data-points": String(series.points.count), "clip-path": "url(#\(clipID(panel)))"])
             out.element("title", text: "\(series.name): \(series.metric)")
-            let style = Self.stroke(series.role, color: series.color)
+            var style = Self.stroke(series.role, color: series.color)
+            if series.role == .raw && series.points.count > 8 * buckets {
+                // Many steps per pixel column: the min/max zig-zag fills a band, which reads
+                // better lighter.
+                style = [("stroke-width", "1"), ("stroke-opacity", "0.18")]
+            }
             if series.role == .rug {
                 // One tick per pixel column is all the eye can tell apart.
                 var columns = Set<Int>()

@@ -2,9 +2,9 @@
 // then evaluation, metrics and checkpoints at their intervals, and clean stops on request.
 //
 // The loop owns no I/O policy: metrics, checkpoints and samples go to a `TrainingRecorder` (the
-// CLI backs it with SQLite) and progress to a callback. Everything a later step depends on (weights,
-// optimizer moments, loader position, step) is in the checkpoint, so a run stopped at step k and
-// resumed ends bitwise equal to one that never stopped.
+// CLI backs it with SQLite) and progress to a callback. Everything a later step depends on
+// (weights, optimizer moments, loader position, step) is in the checkpoint, so a run stopped at
+// step k and resumed ends bitwise equal to one that never stopped.
 
 import Core
 import Data
