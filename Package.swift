@@ -64,6 +64,9 @@ let package = Package(
         // What a run leaves behind, shared by the trainer and the store: metric names and samples,
         // checkpoint reasons and payloads.
         .target(name: "RunRecords", swiftSettings: cpuFlags),
+        // Charts as deterministic SVG and the one-page HTML report, with their maths (ticks, scales,
+        // smoothing, downsampling). Knows nothing of runs or databases.
+        .target(name: "Plots", swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
         .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
@@ -72,7 +75,7 @@ let package = Package(
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "RunRecords", "Data", "Kernels", "Core",
+                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -88,11 +91,12 @@ let package = Package(
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],
                     swiftSettings: cpuFlags),
-        .testTarget(name: "CLITests", dependencies: ["DescentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         // Checks that the dependencies declared here equal each target's imports.
         .testTarget(name: "PackageTests"),

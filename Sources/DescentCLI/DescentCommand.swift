@@ -15,13 +15,15 @@ public struct DescentCommand: ParsableCommand {
               descent train configs/names-bigram.json --run names-bigram
               descent sample names-bigram --num-samples 10
               descent runs
+              descent report names-bigram -o report.html
             """
             + "\n\n" + HelpText.paragraphs("""
                 Runs, metrics and checkpoints live in one SQLite file (--db, default \
                 \(StoreOptions.defaultPath)). `descent help VERB` explains every option of a verb.
                 """),
         version: "0.1.0",
-        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self]
+        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self,
+                      PlotCommand.self, ReportCommand.self, MetricsCommand.self, DiffCommand.self]
     )
 
     public init() {}
@@ -86,6 +88,13 @@ enum Console {
     }
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+    /// The width of the terminal on standard error, if it is one.
+    static func stderrColumns() -> Int? {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
 }
 
 /// Runs a library call and turns its typed error into a CLI failure with the error's sentence.

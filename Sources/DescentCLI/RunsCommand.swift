@@ -4,6 +4,24 @@ import ArgumentParser
 import Foundation
 import Store
 
+/// `runs --sort`: the order of the list.
+enum RunOrder: String, ExpressibleByArgument, CaseIterable {
+    /// Oldest first, as the runs were created.
+    case created
+    case name
+    /// Lowest best validation loss first; runs without one last.
+    case bestVal = "best-val"
+    /// Most recently updated first.
+    case updated
+    /// Most steps first.
+    case step
+}
+
+/// `runs --status`: the statuses `runs` shows, `crashed` included.
+enum DisplayedStatus: String, ExpressibleByArgument, CaseIterable {
+    case running, completed, interrupted, diverged, failed, crashed
+}
+
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
@@ -18,6 +36,16 @@ struct RunsCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Print a JSON array of objects instead of a table.")
     var json = false
+
+    @Option(name: .long, help: ArgumentHelp("""
+        Order: created (oldest first), name, best-val (lowest best validation loss first), \
+        updated (newest first), step (most first).
+        """, valueName: "order"))
+    var sort: RunOrder = .created
+
+    @Option(name: .long, help: ArgumentHelp("Only runs with this status (repeatable).",
+                                            valueName: "status"))
+    var status: [DisplayedStatus] = []
 
     @OptionGroup var storeOptions: StoreOptions
 
@@ -78,7 +106,9 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         let store = try attempt { try RunStore(path: storeOptions.db) }
-        let summaries = try attempt { try store.summaries() }
+        let wanted = Set(status.map(\.rawValue))
+        let summaries = Self.sorted(try attempt { try store.summaries() }, by: sort)
+            .filter { wanted.isEmpty || wanted.contains(Self.displayStatus($0.run)) }
         let timestamp = ISO8601DateFormatter()
         let entries = summaries.map { s in
             Entry(name: s.run.name, model: s.run.model, parameters: s.run.parameterCount, step: s.run.step, maxSteps: s.run.maxSteps,
@@ -94,7 +124,11 @@ struct RunsCommand: ParsableCommand {
             return
         }
         guard !entries.isEmpty else {
-            print("No runs in \(storeOptions.db). Start one with `descent train CONFIG`.")
+            if wanted.isEmpty {
+                print("No runs in \(storeOptions.db). Start one with `descent train CONFIG`.")
+            } else {
+                print("No runs in \(storeOptions.db) with status \(status.map(\.rawValue).joined(separator: " or ")).")
+            }
             return
         }
         let local = DateFormatter()
@@ -110,6 +144,25 @@ struct RunsCommand: ParsableCommand {
             print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces))
         }
+    }
+
+    /// Stable: runs that tie keep their creation order.
+    static func sorted(_ summaries: [RunSummary], by order: RunOrder) -> [RunSummary] {
+        let indexed = Array(summaries.enumerated())
+        let ordered: [(offset: Int, element: RunSummary)]
+        switch order {
+        case .created:
+            return summaries
+        case .name:
+            ordered = indexed.sorted { ($0.element.run.name, $0.offset) < ($1.element.run.name, $1.offset) }
+        case .bestVal:
+            ordered = indexed.sorted { ($0.element.bestValLoss ?? .infinity, $0.offset) < ($1.element.bestValLoss ?? .infinity, $1.offset) }
+        case .updated:
+            ordered = indexed.sorted { ($1.element.run.updatedAt, $0.offset) < ($0.element.run.updatedAt, $1.offset) }
+        case .step:
+            ordered = indexed.sorted { ($1.element.run.step, $0.offset) < ($0.element.run.step, $1.offset) }
+        }
+        return ordered.map(\.element)
     }
 
     static func loss(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }

@@ -20,4 +20,8 @@ final class StoreRecorder: TrainingRecorder {
     func saveCheckpoint(_ checkpoint: CheckpointPayload, pendingMetrics: [MetricSample], keepLatest: Int) throws {
         try store.saveCheckpoint(runID: runID, checkpoint, pendingMetrics: pendingMetrics, keepLatest: keepLatest)
     }
+
+    func record(samples: [TextSample]) throws {
+        try store.appendSamples(runID: runID, samples)
+    }
 }

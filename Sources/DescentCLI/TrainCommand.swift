@@ -1,4 +1,5 @@
-// `descent train`: start, resume or fine-tune a run; progress on stderr; records in SQLite.
+// `descent train`: start, resume or fine-tune a run; progress on stderr (or JSON on stdout);
+// records in SQLite.
 
 import ArgumentParser
 import Data
@@ -57,8 +58,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an existing run of the same name (its metrics and checkpoints are deleted).")
     var overwrite = false
 
-    @Flag(name: .long, help: "Print only evaluations, checkpoints and the final summary.")
+    @Flag(name: .long, help: "Print only the final summary (with --log-format json, only the end event).")
     var quiet = false
+
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("""
+        text: a live progress line on a terminal, a plain line every training.logInterval steps \
+        otherwise. json: one JSON object per event on stdout (start, progress, evaluation, \
+        checkpoint, samples, note, end), for programs.
+        """, valueName: "text|json"))
+    var logFormat: LogFormat = .text
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var compute: ComputeOptions
@@ -122,8 +130,10 @@ struct TrainCommand: ParsableCommand {
         let shape = architecture.type == .mlp
             ? " (context \(architecture.contextLength), embedding \(architecture.embeddingSize), hidden \(architecture.hiddenLayers)×\(architecture.hiddenSize), \(architecture.activation.rawValue))"
             : ""
-        Console.error("run '\(name)': \(architecture.type.rawValue)\(shape), \(trainer.model.parameterCount) parameters, vocabulary \(architecture.vocabularySize), \(config.training.maxSteps) steps of \(config.training.batchSize), \(config.optimizer.type.rawValue) lr \(config.optimizer.learningRate)")
-        try train(trainer, runName: name, record: record, store: store)
+        let printer = ProgressPrinter(format: logFormat, quiet: quiet)
+        printer.start(text: "run '\(name)': \(architecture.type.rawValue)\(shape), \(trainer.model.parameterCount) parameters, vocabulary \(architecture.vocabularySize), \(config.training.maxSteps) steps of \(config.training.batchSize), \(config.optimizer.type.rawValue) lr \(config.optimizer.learningRate)",
+                      fields: startFields(name: name, trainer: trainer, resumedFrom: nil))
+        try train(trainer, runName: name, record: record, store: store, printer: printer)
     }
 
     private func resumeRun(named name: String, store: RunStore) throws {
@@ -142,8 +152,10 @@ struct TrainCommand: ParsableCommand {
         let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
         let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: .resume(loaded), schedule: config.learningRateSchedule) }
         try attempt { try store.beginResume(runID: record.id, fromStep: loaded.state.step, configJSON: config.json(), maxSteps: config.training.maxSteps) }
-        Console.error("resuming run '\(name)' at step \(loaded.state.step) of \(config.training.maxSteps)")
-        try train(trainer, runName: name, record: record, store: store)
+        let printer = ProgressPrinter(format: logFormat, quiet: quiet)
+        printer.start(text: "resuming run '\(name)' at step \(loaded.state.step) of \(config.training.maxSteps)",
+                      fields: startFields(name: name, trainer: trainer, resumedFrom: loaded.state.step))
+        try train(trainer, runName: name, record: record, store: store, printer: printer)
     }
 
     /// RUN or RUN@STEP → that run's checkpoint.
@@ -161,9 +173,16 @@ struct TrainCommand: ParsableCommand {
         return (try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }, source)
     }
 
-    private func train(_ trainer: Trainer, runName: String, record: RunRecord, store: RunStore) throws {
+    private func startFields(name: String, trainer: Trainer, resumedFrom: Int?) -> [(String, JSONField)] {
+        let config = trainer.config
+        return [("run", .string(name)), ("model", .string(config.model.type.rawValue)), ("parameters", .int(trainer.model.parameterCount)),
+                ("vocabularySize", .int(trainer.model.architecture.vocabularySize)), ("maxSteps", .int(config.training.maxSteps)),
+                ("batchSize", .int(config.training.batchSize)), ("optimizer", .string(config.optimizer.type.rawValue)),
+                ("learningRate", .number(config.optimizer.learningRate)), ("resumedFrom", resumedFrom.map { .int($0) } ?? .null)]
+    }
+
+    private func train(_ trainer: Trainer, runName: String, record: RunRecord, store: RunStore, printer: ProgressPrinter) throws {
         let recorder = StoreRecorder(store: store, runID: record.id)
-        let printer = ProgressPrinter(quiet: quiet)
         Interruption.install()
         defer { Interruption.restoreDefaults() }
         let outcome: TrainingOutcome
@@ -171,26 +190,33 @@ struct TrainCommand: ParsableCommand {
             outcome = try trainer.run(recorder: recorder, stopAt: stopAt, shouldStop: { Interruption.isRequested },
                                       progress: printer.handle)
         } catch {
-            printer.finishLine()
+            printer.end(text: nil, fields: [("outcome", .string("failed")), ("step", .int(trainer.state.step)), ("message", .string("\(error)"))])
             try? store.updateStatus(runID: record.id, .failed, detail: "\(error)")
             throw CommandFailure(message: "\(error)", code: 1)
         }
-        printer.finishLine()
         let state = trainer.state
+        func endFields(_ outcome: String, _ step: Int) -> [(String, JSONField)] {
+            [("outcome", .string(outcome)), ("step", .int(step)), ("lastValLoss", .optionalNumber(state.lastValLoss)),
+             ("bestValLoss", .optionalNumber(state.bestValLoss)), ("elapsedSeconds", .number(state.elapsedSeconds))]
+        }
         switch outcome {
         case .completed(let step):
             try attempt { try store.updateStatus(runID: record.id, .completed) }
             let val = state.lastValLoss.map { String(format: "%.4f", $0) } ?? "n/a"
             let best = state.bestValLoss.map { String(format: "%.4f", $0) } ?? "n/a"
             let records = String(format: "%.1f%%", 100 * trainer.recordingSeconds / max(trainer.sessionSeconds, 1e-9))
-            Console.error("run '\(runName)' completed \(step) steps in \(Self.duration(state.elapsedSeconds)) (\(records) of it writing metrics and checkpoints): val loss \(val) (best \(best)). Sample it: descent sample \(runName)")
+            printer.end(text: "run '\(runName)' completed \(step) steps in \(Self.duration(state.elapsedSeconds)) (\(records) of it writing metrics and checkpoints): val loss \(val) (best \(best)). Sample it: descent sample \(runName)",
+                        fields: endFields("completed", step))
         case .interrupted(let step):
+            printer.end(text: nil, fields: endFields("interrupted", step))
             try attempt { try store.updateStatus(runID: record.id, .interrupted, detail: "stopped by signal at step \(step)") }
             throw CommandFailure(message: "interrupted: checkpoint written at step \(step). Resume with: descent train --resume \(runName)", code: 130)
         case .stoppedAt(let step):
             try attempt { try store.updateStatus(runID: record.id, .interrupted, detail: "--stop-at \(step)") }
-            Console.error("stopped at step \(step) (--stop-at) with a checkpoint. Continue with: descent train --resume \(runName)")
+            printer.end(text: "stopped at step \(step) (--stop-at) with a checkpoint. Continue with: descent train --resume \(runName)",
+                        fields: endFields("stopped", step))
         case let .diverged(step, learningRate, quantity, lastCheckpoint):
+            printer.end(text: nil, fields: endFields("diverged", step))
             let detail = "non-finite \(quantity) at step \(step), learning rate \(learningRate)"
             try attempt { try store.updateStatus(runID: record.id, .diverged, detail: detail) }
             let kept = lastCheckpoint.map { "The last good checkpoint (step \($0)) is kept." } ?? "No checkpoint was written before it."
@@ -202,50 +228,5 @@ struct TrainCommand: ParsableCommand {
         let total = Int(seconds.rounded())
         return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
                              : String(format: "%d:%02d", total / 60, total % 60)
-    }
-}
-
-/// Renders trainer events: a live line on a terminal, one line per log interval otherwise.
-final class ProgressPrinter {
-    let quiet: Bool
-    let isTerminal = Console.stderrIsTerminal
-    private var lineOpen = false
-
-    init(quiet: Bool) { self.quiet = quiet }
-
-    func handle(_ event: TrainingEvent) {
-        switch event {
-        case .progress(let report):
-            guard !quiet else { return }
-            let width = String(report.maxSteps).count
-            let line = String(format: "step %\(width)d/%d | loss %.4f | lr %.3e | %@ tok/s | elapsed %@ | eta %@",
-                              report.step, report.maxSteps, report.trainLoss, report.learningRate,
-                              Self.compact(report.examplesPerSecond), TrainCommand.duration(report.elapsedSeconds),
-                              TrainCommand.duration(report.etaSeconds))
-            if isTerminal {
-                Console.progress("\r\u{1B}[2K" + line)
-                lineOpen = true
-            } else {
-                Console.error(line)
-            }
-        case let .evaluation(step, valLoss, seconds):
-            finishLine()
-            Console.error(String(format: "step %d: val loss %.4f (%.1f s)", step, valLoss, seconds))
-        case let .checkpoint(step, reason):
-            guard !quiet || reason != .interval else { return }
-            finishLine()
-            Console.error("checkpoint at step \(step) (\(reason.rawValue))")
-        case .note(let text):
-            finishLine()
-            Console.error("note: \(text)")
-        }
-    }
-
-    func finishLine() {
-        if lineOpen { Console.progress("\n"); lineOpen = false }
-    }
-
-    static func compact(_ value: Double) -> String {
-        value >= 1e6 ? String(format: "%.2fM", value / 1e6) : value >= 1e3 ? String(format: "%.1fk", value / 1e3) : String(format: "%.0f", value)
     }
 }

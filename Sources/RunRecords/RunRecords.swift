@@ -1,6 +1,6 @@
 // The records a training run leaves behind, shared by the trainer that writes them and the store
-// that keeps them: metric samples under declared names, and checkpoints as typed fields plus
-// named blobs. Nothing here knows of models, SQL or files.
+// that keeps them: metric samples under declared names, text generated during training, and
+// checkpoints as typed fields plus named blobs. Nothing here knows of models, SQL or files.
 
 /// The name of a metric, declared once for every module that writes or reads it. Open-ended (a
 /// database may hold names a later version added), so it is a wrapped string with the known
@@ -24,6 +24,12 @@ public struct MetricName: RawRepresentable, Hashable, Sendable, Comparable, Cust
     public static let clippedSteps = MetricName("clipped_steps")
     /// Seconds the training thread waited for shards to be read during the last log interval.
     public static let dataWait = MetricName("data_wait")
+    /// Training time so far in seconds, summed over sessions, at each log interval: the x of a
+    /// curve against time.
+    public static let elapsedSeconds = MetricName("elapsed_seconds")
+    /// Next-token predictions trained on so far, at each log interval: the x of a curve against
+    /// tokens (exact even when a resumed run changed its batch size).
+    public static let examplesSeen = MetricName("examples_seen")
 
     public var description: String { rawValue }
     public static func < (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -39,6 +45,22 @@ public struct MetricSample: Sendable, Equatable {
         self.step = step
         self.name = name
         self.value = value
+    }
+}
+
+/// One text generated from the model during training (`training.sampleInterval`), so that the
+/// text can be seen getting better.
+public struct TextSample: Sendable, Equatable {
+    /// The step after which it was generated (0: the initial weights).
+    public let step: Int
+    /// Its place among the samples of that step; sample i always starts from the same seed.
+    public let index: Int
+    public let text: String
+
+    public init(step: Int, index: Int, text: String) {
+        self.step = step
+        self.index = index
+        self.text = text
     }
 }
 

@@ -1,4 +1,5 @@
-// The Descent database: runs, their metrics, and checkpoints as named blobs.
+// The Descent database: runs, their metrics, text sampled during training, and checkpoints as
+// named blobs.
 //
 // The store knows nothing of models: a checkpoint is a step, a few typed fields and a set of
 // named byte blobs that the trainer writes and reads back. Every checkpoint is written in one
@@ -137,6 +138,16 @@ public final class RunStore {
             PRIMARY KEY (checkpoint_id, name)
         ) WITHOUT ROWID;
         """,
+        // 2: text generated during training (training.sampleInterval).
+        """
+        CREATE TABLE samples (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,
+            sample_index INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            PRIMARY KEY (run_id, step, sample_index)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
@@ -232,10 +243,11 @@ public final class RunStore {
     }
 
     /// Marks a run as running again (resume), records the new config and owner process, and drops
-    /// metrics logged after the checkpoint it resumes from: they will be logged again.
+    /// metrics and samples logged after the checkpoint it resumes from: they will be logged again.
     public func beginResume(runID: Int64, fromStep step: Int, configJSON: String, maxSteps: Int) throws(StoreError) {
         try connection.transaction { () throws(StoreError) in
             try connection.query("DELETE FROM metrics WHERE run_id = ? AND step > ?", [.integer(runID), .integer(Int64(step))])
+            try connection.query("DELETE FROM samples WHERE run_id = ? AND step > ?", [.integer(runID), .integer(Int64(step))])
             try connection.query("""
                 UPDATE runs SET status = 'running', status_detail = NULL, step = ?, max_steps = ?, config_json = ?,
                                 updated_at = ?, pid = ? WHERE id = ?
@@ -277,9 +289,39 @@ public final class RunStore {
                              [.integer(runID), .text(name.rawValue)]).map { ($0[0].int ?? 0, $0[1].double) }
     }
 
+    /// Every stored value of the run, ordered by name then step; `names` (if given) keeps only
+    /// those metrics. Non-finite values come back as nil.
+    public func metrics(runID: Int64, names: [MetricName]? = nil) throws(StoreError) -> [(name: MetricName, step: Int, value: Double?)] {
+        let wanted = names.map(Set.init)
+        return try connection.query("SELECT name, step, value FROM metrics WHERE run_id = ? ORDER BY name, step", [.integer(runID)])
+            .compactMap { row in
+                guard let name = row[0].string.map(MetricName.init(rawValue:)), wanted?.contains(name) ?? true else { return nil }
+                return (name, row[1].int ?? 0, row[2].double)
+            }
+    }
+
     public func metricNames(runID: Int64) throws(StoreError) -> [MetricName] {
         try connection.query("SELECT DISTINCT name FROM metrics WHERE run_id = ? ORDER BY name", [.integer(runID)])
             .compactMap { $0[0].string.map { MetricName($0) } }
+    }
+
+    // MARK: Samples
+
+    /// Stores text generated during training (replacing any at the same step and index).
+    public func appendSamples(runID: Int64, _ samples: [TextSample]) throws(StoreError) {
+        guard !samples.isEmpty else { return }
+        try connection.transaction { () throws(StoreError) in
+            let insert = try connection.prepare("INSERT OR REPLACE INTO samples (run_id, step, sample_index, text) VALUES (?, ?, ?, ?)")
+            for sample in samples {
+                try insert.run([.integer(runID), .integer(Int64(sample.step)), .integer(Int64(sample.index)), .text(sample.text)])
+            }
+        }
+    }
+
+    /// The run's samples by step, then index.
+    public func samples(runID: Int64) throws(StoreError) -> [TextSample] {
+        try connection.query("SELECT step, sample_index, text FROM samples WHERE run_id = ? ORDER BY step, sample_index",
+                             [.integer(runID)]).map { TextSample(step: $0[0].int ?? 0, index: $0[1].int ?? 0, text: $0[2].string ?? "") }
     }
 
     // MARK: Checkpoints
@@ -369,6 +411,12 @@ public final class RunStore {
             if let name = row[0].string { result[name] = row[1].bytes ?? [] }
         }
         return result
+    }
+
+    /// One named blob of a checkpoint (the small `state` part, without reading the weights).
+    public func blob(_ name: String, of checkpoint: CheckpointRecord) throws(StoreError) -> [UInt8]? {
+        try connection.query("SELECT data FROM checkpoint_blobs WHERE checkpoint_id = ? AND name = ?",
+                             [.integer(checkpoint.id), .text(name)]).first.map { $0[0].bytes ?? [] }
     }
 
     // MARK: Summaries

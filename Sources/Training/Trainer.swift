@@ -1,10 +1,10 @@
 // The training loop: a batch from the loader, one `TrainingStep` at the schedule's learning rate,
 // then evaluation, metrics and checkpoints at their intervals, and clean stops on request.
 //
-// The loop owns no I/O policy: metrics and checkpoints go to a `TrainingRecorder` (the CLI backs
-// it with SQLite) and progress to a callback. Everything a later step depends on (weights,
-// optimizer moments, loader position, step) is in the checkpoint, so a run stopped at step k and
-// resumed ends bitwise equal to one that never stopped.
+// The loop owns no I/O policy: metrics, checkpoints and samples go to a `TrainingRecorder` (the
+// CLI backs it with SQLite) and progress to a callback. Everything a later step depends on
+// (weights, optimizer moments, loader position, step) is in the checkpoint, so a run stopped at
+// step k and resumed ends bitwise equal to one that never stopped.
 
 import Core
 import Data
@@ -131,6 +131,7 @@ public final class Trainer {
 
         if evaluation == nil { progress(.note("the dataset has no validation split: no validation loss will be measured")) }
         if state.step == 0 && config.training.evalInterval > 0 { try evaluate(&log, progress) }
+        if state.step == 0 { try sample(&log, progress) }
 
         let batchSize = config.training.batchSize
         while state.step < config.training.maxSteps {
@@ -154,6 +155,9 @@ public final class Trainer {
                                  quantity: result.loss.isFinite ? "gradient norm" : "loss", lastCheckpointStep: lastCheckpointStep)
             }
             record(result, learningRate: learningRate, in: &log, &session)
+            progress(.step(StepReport(step: state.step, maxSteps: config.training.maxSteps, trainLoss: result.loss,
+                                      learningRate: learningRate, examplesSeen: state.examplesSeen,
+                                      elapsedSeconds: session.elapsed(at: MonotonicClock.seconds()))))
             try finishStep(result, learningRate: learningRate, &log, &session, progress)
         }
         // Resumed at or past maxSteps: nothing was trained; keep what was measured.
@@ -195,6 +199,8 @@ public final class Trainer {
             log.add(.tokensPerSecond, rate, at: state.step)
             log.add(.clippedSteps, Double(session.intervalClipped), at: state.step)
             log.add(.dataWait, loader.dataWaitSeconds - session.intervalDataWaitStart, at: state.step)
+            log.add(.elapsedSeconds, state.elapsedSeconds, at: state.step)
+            log.add(.examplesSeen, Double(state.examplesSeen), at: state.step)
             progress(.progress(ProgressReport(step: state.step, maxSteps: training.maxSteps, trainLoss: result.loss,
                                               learningRate: learningRate, examplesPerSecond: rate,
                                               elapsedSeconds: state.elapsedSeconds,
@@ -202,6 +208,7 @@ public final class Trainer {
             session.startInterval(at: now, dataWait: loader.dataWaitSeconds)
         }
         if (training.evalInterval > 0 && state.step % training.evalInterval == 0) || isLast { try evaluate(&log, progress) }
+        if training.sampleInterval > 0 && (state.step % training.sampleInterval == 0 || isLast) { try sample(&log, progress) }
         if isLast {
             try checkpoint(.final, &log, &session, progress)
         } else if training.checkpointInterval > 0 && state.step % training.checkpointInterval == 0 {
@@ -220,6 +227,29 @@ public final class Trainer {
         log.add(.valLoss, loss, at: state.step)
         progress(.evaluation(step: state.step, valLoss: loss, seconds: MonotonicClock.seconds() - started))
     }
+
+    /// The samples of `training.sampleInterval`, if on: `sampleCount` texts from the same seed at
+    /// every interval, so that only the weights change between them. Sampling reads the weights
+    /// and uses the model's activation workspace, which the next step overwrites; it draws from
+    /// its own generators and never touches the loader, the optimizer or the training state, so
+    /// training ends with the same bits with sampling on or off.
+    private func sample(_ log: inout MetricLog, _ progress: (TrainingEvent) -> Void) throws(TrainingError) {
+        guard config.training.sampleInterval > 0 else { return }
+        var options = SamplingOptions()
+        options.maxTokens = config.training.sampleTokens
+        options.sampleCount = Self.sampleCount
+        options.seed = SplitMix64.mix(config.training.seed, 2)
+        let generated: [GeneratedSample]
+        do { generated = try Sampler.generate(model: model, tokenizer: dataset.tokenizer, prompt: "", options: options) } catch {
+            throw .sampling(error)
+        }
+        let texts = generated.map { dataset.tokenizer.decode($0.tokens) }
+        try log.save(texts.enumerated().map { TextSample(step: state.step, index: $0.offset, text: $0.element) })
+        progress(.samples(step: state.step, texts: texts))
+    }
+
+    /// Texts generated at each `training.sampleInterval`.
+    public static let sampleCount = 3
 
     /// Writes a checkpoint with the metrics logged since the last flush, in one transaction.
     private func checkpoint(_ reason: CheckpointReason, _ log: inout MetricLog, _ session: inout SessionTiming,
@@ -262,6 +292,11 @@ private struct MetricLog {
         defer { seconds += MonotonicClock.seconds() - started }
         do { try recorder.record(metrics: pending, step: step) } catch { throw .recorder(error) }
         pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Records generated text at once (it is not part of a checkpoint's transaction).
+    func save(_ samples: [TextSample]) throws(TrainingError) {
+        do { try recorder.record(samples: samples) } catch { throw .recorder(error) }
     }
 
     /// Saves a checkpoint together with the pending metrics.

@@ -64,6 +64,10 @@ extension TrainingConfig {
                  "Keep this many newest checkpoints (plus the best by validation loss)."),
         .integer("training.logInterval", \.training.logInterval, default: 100, in: 1...Int.max,
                  "Progress line and metrics flush every this many steps."),
+        .integer("training.sampleInterval", \.training.sampleInterval, default: 0, in: 0...Int.max,
+                 "Print and store 3 samples every this many steps (and at step 0 and the end), same seed each time; 0 = off."),
+        .integer("training.sampleTokens", \.training.sampleTokens, default: 100, in: 1...10_000,
+                 "Most tokens per sample during training (a sample also ends at a document boundary)."),
     ]
 
     /// The key named `path`, if any.

@@ -11,6 +11,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case vocabularyMismatch(dataset: Int, checkpoint: Int, dataDirectory: String)
     case architectureMismatch(expected: ModelArchitecture, found: ModelArchitecture)
     case recorder(Error)
+    case sampling(SamplingError)
 
     public var description: String {
         switch self {
@@ -22,6 +23,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case let .architectureMismatch(expected, found):
             return "the checkpoint's model (\(found.type), vocabulary \(found.vocabularySize)) does not match the config's (\(expected.type), vocabulary \(expected.vocabularySize))."
         case .recorder(let error): return "\(error)"
+        case .sampling(let error): return "sampling during training failed: \(error.description)"
         }
     }
 }

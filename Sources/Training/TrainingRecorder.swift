@@ -9,4 +9,6 @@ public protocol TrainingRecorder: AnyObject {
     /// Stores a checkpoint together with the metrics not yet recorded, in one transaction, then
     /// keeps only the newest `keepLatest` checkpoints (and the best by validation loss).
     func saveCheckpoint(_ checkpoint: CheckpointPayload, pendingMetrics: [MetricSample], keepLatest: Int) throws
+    /// Stores text generated during training (`training.sampleInterval`).
+    func record(samples: [TextSample]) throws
 }

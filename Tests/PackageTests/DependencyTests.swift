@@ -8,7 +8,7 @@ import Foundation
 import XCTest
 
 final class DependencyTests: XCTestCase {
-    static let systemModules: Set<String> = ["Foundation", "FoundationEssentials", "Glibc", "Darwin", "Dispatch", "XCTest",
+    static let systemModules: Set<String> = ["Foundation", "FoundationEssentials", "FoundationXML", "Glibc", "Darwin", "Dispatch", "XCTest",
                                              "Testing", "Synchronization"]
 
     struct Target: Decodable {

@@ -152,4 +152,53 @@ final class RunStoreTests: XCTestCase {
             XCTAssert("\(error)".contains("not a Descent database"), "\(error)")
         }
     }
+
+    func testSamplesRoundTripAreReplacedAndResumeDropsLaterOnes() throws {
+        let run = try makeRun()
+        try store.appendSamples(runID: run.id, [TextSample(step: 0, index: 0, text: "qx"), TextSample(step: 0, index: 1, text: ""),
+                                               TextSample(step: 5, index: 0, text: "anna\nbob"), TextSample(step: 10, index: 0, text: "emma")])
+        try store.appendSamples(runID: run.id, [TextSample(step: 5, index: 0, text: "ana")])
+        XCTAssertEqual(try store.samples(runID: run.id).map(\.text), ["qx", "", "ana", "emma"])
+        XCTAssertEqual(try store.samples(runID: run.id).map(\.step), [0, 0, 5, 10])
+        try store.beginResume(runID: run.id, fromStep: 5, configJSON: "{}", maxSteps: 100)
+        XCTAssertEqual(try store.samples(runID: run.id).map(\.step), [0, 0, 5])
+        try store.deleteRun(named: "r1")
+        XCTAssertEqual(try store.connection.query("SELECT COUNT(*) FROM samples").first?.first?.int, 0)
+    }
+
+    func testAllMetricsInOneQueryAndOneBlob() throws {
+        let run = try makeRun()
+        try store.appendMetrics(runID: run.id, [MetricSample(step: 2, name: .trainLoss, value: 3), MetricSample(step: 1, name: .trainLoss, value: .nan),
+                                                MetricSample(step: 1, name: .learningRate, value: 0.1)])
+        let all = try store.metrics(runID: run.id)
+        XCTAssertEqual(all.map { "\($0.name)@\($0.step)" }, ["lr@1", "train_loss@1", "train_loss@2"])
+        XCTAssertNil(all[1].value)
+        XCTAssertEqual(try store.metrics(runID: run.id, names: [.learningRate]).map(\.value), [0.1])
+        let saved = try store.saveCheckpoint(runID: run.id, checkpoint(step: 2, valLoss: nil), pendingMetrics: [], keepLatest: 3)
+        XCTAssertEqual(try store.blob("state", of: saved), Array("{}".utf8))
+        XCTAssertNil(try store.blob("nothing", of: saved))
+    }
+
+    /// A database written by the first schema (before samples) opens, gains the samples table
+    /// and keeps its runs and metrics.
+    func testSchemaOneMigratesToTheCurrentSchema() throws {
+        let path = directory.appendingPathComponent("v1.db").path
+        do {
+            let connection = try SQLiteConnection(path: path)
+            try connection.execute(RunStore.migrations[0])
+            try connection.execute("PRAGMA user_version = 1")
+            try connection.execute("""
+                INSERT INTO runs (name, model, parameter_count, config_json, data_dir, status, step, max_steps, created_at, updated_at)
+                VALUES ('old', 'bigram', 729, '{}', 'data/names', 'completed', 7, 7, 0, 0);
+                INSERT INTO metrics (run_id, name, step, value) VALUES (1, 'train_loss', 7, 2.5);
+                """)
+        }
+        let migrated = try RunStore(path: path)
+        XCTAssertEqual(try migrated.connection.query("PRAGMA user_version").first?.first?.int, RunStore.schemaVersion)
+        let old = try migrated.requireRun(named: "old")
+        XCTAssertEqual(try migrated.metric(runID: old.id, name: .trainLoss).map(\.value), [2.5])
+        XCTAssertEqual(try migrated.samples(runID: old.id), [])
+        try migrated.appendSamples(runID: old.id, [TextSample(step: 7, index: 0, text: "ok")])
+        XCTAssertEqual(try migrated.samples(runID: old.id).map(\.text), ["ok"])
+    }
 }

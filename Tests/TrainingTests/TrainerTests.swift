@@ -114,6 +114,64 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(try XCTUnwrap(val[300]), try XCTUnwrap(val[0]) - 0.5)
         XCTAssertEqual(trainer.state.examplesSeen, 300 * 32)
     }
+
+    /// Sampling reads the weights between steps and draws from its own generators: a run with
+    /// samples every 7 steps ends with the same bits and logs the same losses as one without,
+    /// for the MLP (which shares its activation workspace with sampling) and the bigram. A batch
+    /// of 2, smaller than the 3 samples, makes sampling grow that workspace mid-run.
+    func testSamplingDoesNotChangeTheTrainingBits() throws {
+        let variants: [[String]] = [
+            Fixtures.smallMLP + ["training.maxSteps=30", "training.batchSize=2"],
+            ["model.type=bigram", "training.maxSteps=30", "training.batchSize=16", "optimizer.learningRate=5"],
+        ]
+        for overrides in variants {
+            let (plain, _, plainRecords) = try train(overrides)
+            let (sampled, outcome, sampledRecords) = try train(overrides + ["training.sampleInterval=7", "training.sampleTokens=12"])
+            XCTAssertEqual(outcome, .completed(step: 30))
+            XCTAssertEqual(sampled.model.parameters.toArray().map(\.bitPattern), plain.model.parameters.toArray().map(\.bitPattern),
+                           "weights differ for \(overrides)")
+            XCTAssertEqual(sampledRecords.values(.trainLoss), plainRecords.values(.trainLoss))
+            XCTAssertEqual(sampledRecords.values(.valLoss), plainRecords.values(.valLoss))
+            XCTAssert(plainRecords.samples.isEmpty)
+            // Step 0 (the initial weights), every 7 steps, and the last step; 3 samples each.
+            XCTAssertEqual(sampledRecords.samples.map(\.step), [0, 7, 14, 21, 28, 30].flatMap { [$0, $0, $0] })
+            XCTAssertEqual(sampledRecords.samples.map(\.index), (0..<6).flatMap { _ in [0, 1, 2] })
+            XCTAssert(sampledRecords.samples.allSatisfy { $0.text.unicodeScalars.count <= 12 })
+            // The same seed at every interval, so the same run gives the same samples.
+            let (_, _, again) = try train(overrides + ["training.sampleInterval=7", "training.sampleTokens=12"])
+            XCTAssertEqual(again.samples, sampledRecords.samples)
+        }
+    }
+
+    func testEventsReportEveryStepAndTheSamples() throws {
+        let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=12", "training.sampleInterval=10"])
+        let trainer = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule)
+        var steps: [StepReport] = []
+        var samples: [(Int, [String])] = []
+        var progress: [Int] = []
+        _ = try trainer.run(recorder: MemoryRecorder(), progress: { event in
+            switch event {
+            case .step(let report): steps.append(report)
+            case .samples(let step, let texts): samples.append((step, texts))
+            case .progress(let report): progress.append(report.step)
+            default: break
+            }
+        })
+        XCTAssertEqual(steps.map(\.step), Array(1...12))
+        XCTAssertEqual(steps.last?.examplesSeen, 12 * 8)
+        XCTAssertEqual(steps.map(\.elapsedSeconds), steps.map(\.elapsedSeconds).sorted())
+        XCTAssertEqual(samples.map(\.0), [0, 10, 12])
+        XCTAssert(samples.allSatisfy { $0.1.count == Trainer.sampleCount })
+        XCTAssertEqual(progress, [5, 10, 12])
+    }
+
+    func testLogIntervalsRecordElapsedTimeAndExamples() throws {
+        let (_, _, records) = try train(Fixtures.smallMLP + ["training.maxSteps=12"])
+        XCTAssertEqual(records.values(.examplesSeen), [5: 40, 10: 80, 12: 96])
+        let elapsed = records.values(.elapsedSeconds)
+        XCTAssertEqual(elapsed.keys.sorted(), [5, 10, 12])
+        XCTAssertLessThanOrEqual(elapsed[5]!, elapsed[12]!)
+    }
 }
 
 final class TrainerRecordsTests: XCTestCase {

@@ -9,6 +9,7 @@ import RunRecords
 final class MemoryRecorder: TrainingRecorder {
     var metrics: [MetricSample] = []
     var checkpoints: [CheckpointPayload] = []
+    var samples: [TextSample] = []
 
     func record(metrics: [MetricSample], step: Int) throws { self.metrics += metrics }
 
@@ -16,6 +17,8 @@ final class MemoryRecorder: TrainingRecorder {
         metrics += pendingMetrics
         checkpoints.append(checkpoint)
     }
+
+    func record(samples: [TextSample]) throws { self.samples += samples }
 
     func values(_ name: MetricName) -> [Int: Double] {
         Dictionary(metrics.filter { $0.name == name }.map { ($0.step, $0.value) }, uniquingKeysWith: { $1 })
