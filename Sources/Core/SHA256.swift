@@ -28,7 +28,7 @@ public struct SHA256: Sendable {
     /// One-shot digest of `bytes` as 64 lowercase hex digits.
     public static func hexDigest<Bytes: Sequence>(of bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
-        hasher.update(bytes)
+        if bytes.withContiguousStorageIfAvailable({ hasher.update(UnsafeRawBufferPointer($0)) }) == nil { hasher.update(bytes) }
         return hasher.finalizeHex()
     }
 

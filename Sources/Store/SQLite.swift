@@ -134,7 +134,15 @@ public final class SQLiteStatement {
         case .null: code = sqlite3_bind_null(statement, index)
         case .integer(let integer): code = sqlite3_bind_int64(statement, index, integer)
         case .real(let real): code = real.isFinite ? sqlite3_bind_double(statement, index, real) : sqlite3_bind_null(statement, index)
-        case .text(let text): code = sqlite3_bind_text(statement, index, text, -1, transientDestructor)
+        case .text(let text):
+            // With an explicit length, from the string's own UTF-8: passing the String as a C string
+            // would copy it to the heap for every bind.
+            var text = text
+            code = text.withUTF8 { utf8 in
+                sqlite3_bind_text64(statement, index, UnsafeRawPointer(utf8.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                                        .assumingMemoryBound(to: CChar.self),
+                                    sqlite3_uint64(utf8.count), transientDestructor, UInt8(SQLITE_UTF8))
+            }
         case .blob(let bytes):
             code = bytes.withUnsafeBytes { raw in
                 // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
@@ -186,9 +194,10 @@ public final class SQLiteStatement {
 
     public func row() -> [SQLValue] { (0..<columnCount).map { value(at: $0) } }
 
-    private func check(_ code: Int32, _ operation: String) throws(StoreError) {
+    /// `operation` is built only on failure: binding runs for every metric row.
+    private func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(StoreError) {
         if code != SQLITE_OK {
-            throw .sqlite(code: code, operation: "\(operation) of \(SQLiteConnection.abbreviate(sql))",
+            throw .sqlite(code: code, operation: "\(operation()) of \(SQLiteConnection.abbreviate(sql))",
                           message: connection.lastErrorMessage, path: connection.path)
         }
     }
