@@ -12,6 +12,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case fileNotFound(path: String)
     /// A directory was given where a file was expected.
     case isDirectory(path: String)
+    /// An input directory with no `.txt` or `.gz` file below it.
+    case noTextFiles(directory: String)
     /// The file exists but cannot be opened or read; `reason` is the system's message.
     case unreadable(path: String, reason: String)
     /// The inputs hold no document (no text, or only blank lines).
@@ -72,6 +74,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): not found. Check the path."
         case .isDirectory(let path):
             return "\(path): is a directory, not a file. Pass the files inside it (e.g. `\(path)/*.txt`)."
+        case .noTextFiles(let directory):
+            return "\(directory): is a directory with no .txt or .gz files in it (searched recursively). Put the text there, or name the files."
         case .unreadable(let path, let reason):
             return "\(path): cannot be read (\(reason)). Check that the file exists and is readable."
         case .emptyCorpus(let inputs):
