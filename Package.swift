@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "RunRecords", swiftSettings: cpuFlags),
         // Charts as deterministic SVG and the one-page HTML report, with their maths (ticks, scales,
         // smoothing, downsampling). Knows nothing of runs or databases.
-        .target(name: "Plots", swiftSettings: cpuFlags),
+        .target(name: "Plots", dependencies: ["Core"], swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
         .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
@@ -93,7 +93,7 @@ let package = Package(
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: cpuFlags),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],

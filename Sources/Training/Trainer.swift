@@ -133,7 +133,6 @@ public final class Trainer {
         if state.step == 0 && config.training.evalInterval > 0 { try evaluate(&log, progress) }
         if state.step == 0 { try sample(&log, progress) }
 
-        let batchSize = config.training.batchSize
         while state.step < config.training.maxSteps {
             if shouldStop() {
                 try checkpoint(.interrupt, &log, &session, progress)
@@ -143,9 +142,7 @@ public final class Trainer {
                 try checkpoint(.stopAt, &log, &session, progress)
                 return .stoppedAt(step: state.step)
             }
-            let learningRate = schedule.learningRate(at: state.step)
-            do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
-            let result = step.run(contexts: contexts, targets: targets, count: batchSize, learningRate: learningRate)
+            let (result, learningRate) = try trainNextBatch()
             guard result.isFinite else {
                 // Keep the metrics up to the failure, but no checkpoint of the broken weights.
                 log.add(.trainLoss, result.loss, at: state.step + 1)
@@ -163,6 +160,23 @@ public final class Trainer {
         // Resumed at or past maxSteps: nothing was trained; keep what was measured.
         if session.steps == 0 { try log.flush(step: state.step) }
         return .completed(step: state.step)
+    }
+
+    /// One step on the loader's next batch at the schedule's rate for `state.step`, and nothing
+    /// else: no counting, metrics, evaluation or checkpoint. The loop below counts a finite step
+    /// with `record`; the LR range test drives this alone.
+    func trainNextBatch() throws(TrainingError) -> (result: StepResult, learningRate: Double) {
+        let learningRate = schedule.learningRate(at: state.step)
+        do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
+        let result = step.run(contexts: contexts, targets: targets, count: config.training.batchSize, learningRate: learningRate)
+        return (result, learningRate)
+    }
+
+    /// Counts a step that ran outside `run` (the LR range test), so the next one takes the
+    /// schedule's next rate.
+    func advanceStep() {
+        state.step += 1
+        state.examplesSeen += config.training.batchSize
     }
 
     // MARK: The loop's parts
