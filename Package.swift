@@ -75,9 +75,12 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "Tokenizers", "RunRecords",
                                                  "Kernels", "Core"],
                 swiftSettings: cpuFlags),
+        // The loss landscape (Li et al. 2018): filter-normalized directions, the loss on a grid of a
+        // plane through the weights, the principal plane of a training path.
+        .target(name: "Landscape", dependencies: ["Models", "Parameters", "Data", "Kernels", "Core"], swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Kernels", "Core",
+                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -97,6 +100,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],
+                    swiftSettings: cpuFlags),
+        .testTarget(name: "LandscapeTests", dependencies: ["Landscape", "Training", "Data", "Models", "Parameters", "RunRecords", "Kernels",
+                                                           "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),

@@ -1,0 +1,171 @@
+// `descent landscape`: the loss around a checkpoint's weights on a plane (a contour map) or a
+// line, along filter-normalized random directions or along the principal plane of the run's
+// own path.
+
+import ArgumentParser
+import Data
+import Foundation
+import Kernels
+import Landscape
+import Plots
+import Store
+import Training
+
+struct LandscapeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "landscape",
+        abstract: "Draw the loss landscape around a run's weights.",
+        discussion: HelpText.paragraphs("""
+            Evaluates L(θ* + α·δ + β·η) on a --grid × --grid lattice of α, β in [−span, span], \
+            where θ* are the checkpoint's weights and δ, η random directions, filter-normalized \
+            as Li et al. (2018) define it: each output neuron's weights (each row of an \
+            embedding table) are scaled to the norm of the same filter of θ*, and biases get \
+            zero, so α = 1 moves every neuron by its own size. The loss is the mean over \
+            --batches fixed batches of training examples (the same examples every time), \
+            computed on every core, and drawn as a contour map with a colour scale. --1d draws \
+            the slice along δ alone.
+            """, """
+            --path uses the run's own weight snapshots (train with --set \
+            training.trajectoryPoints=20) instead: the plane of the two principal components \
+            of θ_i − θ_final, with the path projected on it and the share of variance each \
+            component explains in the axis labels. The plane then spans the path with a \
+            margin, unless --span is given (in the components' units).
+            """)
+            + "\n\n" + """
+            Examples:
+              descent landscape names-mlp -o landscape.svg
+              descent landscape names-mlp --1d --span 2 --grid 101 -o slice.svg
+              descent landscape names-mlp --path --grid 31 -o path.svg
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The run whose weights are the centre.", valueName: "run"))
+    var runName: String
+
+    @OptionGroup var checkpointOption: CheckpointOption
+
+    @Option(name: .long, help: ArgumentHelp("""
+        Half-width of the plane in units of the directions (default 1.0; with --path, the \
+        path's extent plus a quarter).
+        """, valueName: "s"))
+    var span: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Points per axis (odd counts put one on the centre).", valueName: "n"))
+    var grid: Int = 41
+
+    @Option(name: .long, help: ArgumentHelp("Fixed training batches the loss is averaged over.", valueName: "n"))
+    var batches: Int = 8
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Examples per batch.", valueName: "n"))
+    var batchSize: Int = 1024
+
+    @Option(name: .long, help: ArgumentHelp("Seed of the random directions.", valueName: "n"))
+    var seed: UInt64 = 1
+
+    @Flag(name: .customLong("1d"), help: "Draw the loss along one direction (a line chart) instead of a plane.")
+    var oneDimensional = false
+
+    @Flag(name: .long, help: "Use the principal plane of the run's weight snapshots and draw its path.")
+    var path = false
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The SVG file to write.", valueName: "file.svg"))
+    var output: String = "landscape.svg"
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        if let span, !(span > 0 && span.isFinite) { throw ValidationError("--span must be a number > 0, got \(span).") }
+        guard (2...401).contains(grid) else { throw ValidationError("--grid must be in 2...401 points per axis, got \(grid).") }
+        guard batches >= 1 else { throw ValidationError("--batches must be at least 1, got \(batches).") }
+        guard (1...65536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1...65536, got \(batchSize).") }
+        if output.isEmpty { throw ValidationError("-o needs a file name, e.g. -o landscape.svg.") }
+    }
+
+    func run() throws {
+        compute.apply()
+        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let (loaded, record) = try checkpointOption.load(runName: runName, store: store)
+        let model = try attempt { try loaded.makeModel() }
+        let config = try attempt { try TrainingConfig.stored(json: loaded.configJSON, runName: runName) }
+        let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        guard dataset.tokenizer.vocabularySize == model.architecture.vocabularySize else {
+            throw CommandFailure(message: "\(config.data.directory): the dataset's vocabulary has \(dataset.tokenizer.vocabularySize) tokens but run '\(runName)' has \(model.architecture.vocabularySize). Prepare the run's dataset again.", code: 1)
+        }
+        let set = try attempt {
+            try EvaluationSet(dataset: dataset, split: .train, contextLength: model.architecture.contextLength, batchSize: batchSize,
+                              maxBatches: batches)
+        }
+        let fixed = try attempt { try FixedBatches.load(set) }
+        let surface = LossSurface(model: model, batches: fixed)
+
+        var plane: PrincipalPlane? = nil
+        let first: FloatBuffer, second: FloatBuffer
+        let xLabel: String, yLabel: String
+        var xs = LossSurface.axis(span: span ?? 1, count: grid), ys = xs
+        if path {
+            guard let trajectory = loaded.trajectory else {
+                throw CommandFailure(message: "run '\(runName)' has no weight snapshots for --path. Train it with --set training.trajectoryPoints=20 (or drop --path).", code: 1)
+            }
+            var snapshots = trajectory.snapshots.sorted { $0.step < $1.step }.filter { $0.step <= record.step }
+            let final = model.parameters.toArray()
+            if snapshots.last?.step != record.step {
+                // The centre is the checkpoint's weights; a path ends there.
+                snapshots.append(WeightTrajectory.Snapshot(step: record.step, halfBits: final.map { Float16($0).bitPattern }))
+            }
+            let found = try attempt { try PrincipalDirections.plane(snapshots: snapshots.map(\.values), final: final) }
+            plane = found
+            first = FloatBuffer(found.first.map(Float.init))
+            second = FloatBuffer(found.second.map(Float.init))
+            let margin = 1.25
+            let xExtent = span ?? max(found.path.map { abs($0.x) }.max() ?? 1, 1e-6) * margin
+            let yExtent = span ?? max(found.path.map { abs($0.y) }.max() ?? 1, 1e-6) * margin
+            xs = LossSurface.axis(span: xExtent, count: grid)
+            ys = LossSurface.axis(span: yExtent, count: grid)
+            xLabel = String(format: "1st principal component (%.1f%% of variance)", 100 * found.explainedVariance.first)
+            yLabel = String(format: "2nd principal component (%.1f%% of variance)", 100 * found.explainedVariance.second)
+        } else {
+            first = FilterNormalization.randomDirection(like: model.parameters, layout: model.layout, seed: seed)
+            second = FilterNormalization.randomDirection(like: model.parameters, layout: model.layout, seed: seed &+ 0x9E37_79B9)
+            xLabel = "α (filter-normalized direction δ)"
+            yLabel = "β (filter-normalized direction η)"
+        }
+
+        let started = Date()
+        let where_ = "\(runName) at step \(record.step)"
+        if oneDimensional {
+            let line = surface.grid(xs: xs, ys: [0], first: first, second: nil)
+            let seconds = Date().timeIntervalSince(started)
+            let losses = line.values[0]
+            let centre = losses[losses.count / 2]
+            let lowest = losses.indices.min { losses[$0] < losses[$1] } ?? 0
+            print("landscape of \(where_): \(grid) points along δ over ±\(Self.format(xs.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s")
+            print("loss at the centre \(String(format: "%.4f", centre)); lowest \(String(format: "%.4f", losses[lowest])) at α = \(Self.format(xs[lowest])); at the ends \(String(format: "%.4f", losses.first ?? .nan)) and \(String(format: "%.4f", losses.last ?? .nan))")
+            var panel = Panel(id: "slice", title: "loss (nats per token) on \(fixed.exampleCount) training examples", height: 360)
+            panel.series = [Series(name: runName, metric: "loss", role: .line, color: .run(0),
+                                   points: zip(xs, losses).map { ChartPoint(x: $0, y: $1) })]
+            let chart = Chart(identifier: "landscape", title: "Loss along a direction: \(where_)", xLabel: path ? xLabel : "α (filter-normalized direction δ)",
+                              xGuides: [Guide(value: 0, label: "θ*")], panels: [panel])
+            try writeOutput(chart.svg(), to: output)
+        } else {
+            let map = surface.grid(xs: xs, ys: ys, first: first, second: second)
+            let seconds = Date().timeIntervalSince(started)
+            let centre = map.values[ys.count / 2][xs.count / 2]
+            let lowest = map.lowest
+            print("landscape of \(where_): \(grid)×\(grid) grid over ±\(Self.format(xs.last ?? 0)) × ±\(Self.format(ys.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s on \(Parallel.threadCount) thread(s)")
+            print("loss at the centre \(String(format: "%.4f", centre)); lowest on the grid \(String(format: "%.4f", map.values[lowest.j][lowest.i])) at (\(Self.format(xs[lowest.i])), \(Self.format(ys[lowest.j])))")
+            if let plane {
+                print(String(format: "path of %d snapshots; the two components explain %.1f%% and %.1f%% of its variance",
+                             plane.path.count, 100 * plane.explainedVariance.first, 100 * plane.explainedVariance.second))
+            }
+            let contour = ContourMap(identifier: "landscape", title: "Loss landscape: \(where_)", xLabel: xLabel, yLabel: yLabel,
+                                     valueLabel: "loss", xs: xs, ys: ys, values: map.values,
+                                     path: plane?.path.map { ChartPoint(x: $0.x, y: $0.y) } ?? [], pathLabel: "training path",
+                                     marks: plane == nil ? [(label: "θ*", point: ChartPoint(x: 0, y: 0))] : [])
+            try writeOutput(contour.svg(), to: output)
+        }
+        Console.error("wrote \(output)")
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.3g", value) }
+}
