@@ -132,17 +132,31 @@ struct SweepCommand: ParsableCommand {
         }
         let prefix = name ?? URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
         _ = try attempt { try TrainingConfig.load(path: config, overrides: overrides) }
+        // A value its key rejects is a mistake in the command; a combination that only clashes
+        // with another key (nesterov without momentum) is skipped below.
+        for axis in axes {
+            for value in axis.values {
+                if let error = Self.configError(path: config, overrides: overrides + ["\(axis.key)=\(value)"]) {
+                    if case .inconsistent = error { continue }
+                    throw CommandFailure(message: "--grid \(axis.key)=\(axis.values.joined(separator: ",")): \(error)", code: 1)
+                }
+            }
+        }
         var planned: [(point: GridPoint, name: String)] = []
+        var skipped: [String] = []
         for point in GridPoint.all(axes) {
-            if let reason = Self.configProblem(path: config, overrides: overrides + point.overrides) {
-                Console.error("skipping \(point.label): \(reason)")
+            if let reason = Self.configError(path: config, overrides: overrides + point.overrides) {
+                skipped.append("\(point.label): \(reason)")
                 continue
             }
             let runName = point.runName(prefix: prefix)
             try attempt { try RunStore.validate(runName: runName) }
             planned.append((point, runName))
         }
-        guard !planned.isEmpty else { throw CommandFailure(message: "no combination of the grid is a valid config; see the reasons above.", code: 1) }
+        guard !planned.isEmpty else {
+            throw CommandFailure(message: "no combination of the grid is a valid config (\(skipped[0])).", code: 1)
+        }
+        for reason in skipped { Console.error("skipping \(reason)") }
         let store = try attempt { try RunStore(path: storeOptions.db) }
 
         for (index, entry) in planned.enumerated() {
@@ -177,9 +191,9 @@ struct SweepCommand: ParsableCommand {
     }
 
     /// Why `path` with `overrides` is not a valid config, or nil when it is.
-    static func configProblem(path: String, overrides: [String]) -> String? {
+    static func configError(path: String, overrides: [String]) -> ConfigError? {
         let result = Result { () throws(ConfigError) -> TrainingConfig in try TrainingConfig.load(path: path, overrides: overrides) }
-        if case .failure(let error) = result { return error.description }
+        if case .failure(let error) = result { return error }
         return nil
     }
 
