@@ -17,6 +17,9 @@ struct CurveOptions {
     static let loss = "loss"
     var isLoss: Bool { metric == Self.loss }
     var learningRatePanel = true
+    /// Draw per-step values under their moving average; off, only the average (many runs of many
+    /// steps overlap in a band otherwise).
+    var rawSeries = true
     var gradientPanel = false
 }
 
@@ -37,6 +40,7 @@ enum CurveChart {
             for (index, run) in runs.enumerated() {
                 let color = Color.run(index)
                 main.series += smoothedSeries(run, .trainLoss, color: color, x: mappings[index], weight: options.smoothing)
+                    .filter { options.rawSeries || $0.role != .raw || options.smoothing == 0 }
                 let val = points(run, .valLoss, x: mappings[index])
                 if !val.isEmpty { main.series.append(Series(name: run.name, metric: MetricName.valLoss.rawValue, role: .measured, color: color, points: val)) }
             }

@@ -71,6 +71,10 @@ struct LandscapeCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("The SVG file to write.", valueName: "file.svg"))
     var output: String = "landscape.svg"
 
+    @Option(name: .long, help: ArgumentHelp("Also write every grid point as CSV (x,y,loss; exact decimal values), for other tools.",
+                                            valueName: "file.csv"))
+    var csv: String?
+
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var compute: ComputeOptions
 
@@ -135,6 +139,7 @@ struct LandscapeCommand: ParsableCommand {
         let where_ = "\(runName) at step \(record.step)"
         if oneDimensional {
             let line = surface.grid(xs: xs, ys: [0], first: first, second: nil)
+            if let csv { try writeOutput(Self.csv(line), to: csv) }
             let seconds = Date().timeIntervalSince(started)
             let losses = line.values[0]
             let centre = losses[losses.count / 2]
@@ -149,6 +154,7 @@ struct LandscapeCommand: ParsableCommand {
             try writeOutput(chart.svg(), to: output)
         } else {
             let map = surface.grid(xs: xs, ys: ys, first: first, second: second)
+            if let csv { try writeOutput(Self.csv(map), to: csv) }
             let seconds = Date().timeIntervalSince(started)
             let centre = map.values[ys.count / 2][xs.count / 2]
             let lowest = map.lowest
@@ -168,4 +174,13 @@ struct LandscapeCommand: ParsableCommand {
     }
 
     static func format(_ value: Double) -> String { String(format: "%.3g", value) }
+
+    /// One line per point, shortest round-trip decimals: equal files mean equal bits.
+    static func csv(_ grid: LossGrid) -> String {
+        var text = "x,y,loss\n"
+        for (j, y) in grid.ys.enumerated() {
+            for (i, x) in grid.xs.enumerated() { text += "\(x),\(y),\(grid.values[j][i])\n" }
+        }
+        return text
+    }
 }

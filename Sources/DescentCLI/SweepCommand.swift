@@ -220,7 +220,8 @@ struct SweepCommand: ParsableCommand {
         }
         let histories = try ranked.map { try RunHistory.load($0.1.run.name, store: store) }
         var options = CurveOptions()
-        options.logY = false
+        // Many runs of many steps: their per-step values would overlap in one band.
+        options.rawSeries = false
         let chart = try CurveChart.make(runs: histories, options: options, title: "sweep: \(URL(fileURLWithPath: config).lastPathComponent)")
         try writeOutput(chart.svg(), to: output)
         Console.error("wrote \(output)")

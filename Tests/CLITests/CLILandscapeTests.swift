@@ -62,7 +62,8 @@ final class CLILandscapeTests: CLITestCase {
         XCTAssertEqual(lines.count, 7, first.stdout)  // header + 6 valid combinations
         XCTAssert(lines[1].contains("learningRate-0.1") && lines[1].contains("completed"), lines[1])
         XCTAssert(lines.last?.contains("diverged") ?? false, first.stdout)
-        XCTAssert(FileManager.default.fileExists(atPath: path("sweep.svg")))
+        let svg = try String(contentsOfFile: path("sweep.svg"), encoding: .utf8)
+        XCTAssert(svg.contains("data-role=\"smoothed\"") && !svg.contains("data-role=\"raw\""), "moving averages only")
         let again = try descent(arguments)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(again.stderr.components(separatedBy: "already, kept").count - 1, 6, again.stderr)
