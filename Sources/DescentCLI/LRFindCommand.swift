@@ -117,6 +117,9 @@ struct LRFindCommand: ParsableCommand {
         try writeOutput(Self.chart(result, title: "LR range test: \(URL(fileURLWithPath: self.config).lastPathComponent)").svg(), to: output)
         Console.error("wrote \(output)")
         if let store, let save { try record(result, config: config, name: save, store: store) }
+        if result.stop == .interrupted {
+            throw CommandFailure(message: "interrupted after \(result.probes.count) steps; the suggestions above read only those.", code: 130)
+        }
     }
 
     static func describe(_ suggestion: LearningRateSuggestion) -> String {
