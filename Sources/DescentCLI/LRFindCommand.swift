@@ -107,7 +107,7 @@ struct LRFindCommand: ParsableCommand {
         case .nonFinite(let lr): ending = "stopped at lr \(Self.format(lr)): the loss or gradient was not finite"
         case .interrupted: ending = "interrupted at lr \(last)"
         }
-        print("lr-find \(self.config): \(config.optimizer.type.rawValue), \(result.probes.count) of \(steps) steps of \(config.training.batchSize) from \(Self.format(start)) to \(Self.format(end)) in \(String(format: "%.1f", seconds)) s; \(ending)")
+        print("lr-find \(self.config): \(config.optimizer.type.rawValue), \(result.probes.count) of \(steps) steps of \(config.training.batchSize) from \(Self.format(start)) to \(Self.format(end)) in \(String(format: "%.2f", seconds)) s; \(ending)")
         if result.suggestions.isEmpty {
             print("too few steps before the end for a suggestion (need about steps/10 + 7); widen the range or lower --start")
         }

@@ -136,7 +136,7 @@ struct LandscapeCommand: ParsableCommand {
         }
 
         let started = Date()
-        let where_ = "\(runName) at step \(record.step)"
+        let subject = "\(runName) at step \(record.step)"
         if oneDimensional {
             let line = surface.grid(xs: xs, ys: [0], first: first, second: nil)
             if let csv { try writeOutput(Self.csv(line), to: csv) }
@@ -144,12 +144,12 @@ struct LandscapeCommand: ParsableCommand {
             let losses = line.values[0]
             let centre = losses[losses.count / 2]
             let lowest = losses.indices.min { losses[$0] < losses[$1] } ?? 0
-            print("landscape of \(where_): \(grid) points along δ over ±\(Self.format(xs.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s")
+            print("landscape of \(subject): \(grid) points along δ over ±\(Self.format(xs.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s")
             print("loss at the centre \(String(format: "%.4f", centre)); lowest \(String(format: "%.4f", losses[lowest])) at α = \(Self.format(xs[lowest])); at the ends \(String(format: "%.4f", losses.first ?? .nan)) and \(String(format: "%.4f", losses.last ?? .nan))")
             var panel = Panel(id: "slice", title: "loss (nats per token) on \(fixed.exampleCount) training examples", height: 360)
             panel.series = [Series(name: runName, metric: "loss", role: .line, color: .run(0),
                                    points: zip(xs, losses).map { ChartPoint(x: $0, y: $1) })]
-            let chart = Chart(identifier: "landscape", title: "Loss along a direction: \(where_)", xLabel: path ? xLabel : "α (filter-normalized direction δ)",
+            let chart = Chart(identifier: "landscape", title: "Loss along a direction: \(subject)", xLabel: path ? xLabel : "α (filter-normalized direction δ)",
                               xGuides: [Guide(value: 0, label: "θ*")], panels: [panel])
             try writeOutput(chart.svg(), to: output)
         } else {
@@ -158,13 +158,13 @@ struct LandscapeCommand: ParsableCommand {
             let seconds = Date().timeIntervalSince(started)
             let centre = map.values[ys.count / 2][xs.count / 2]
             let lowest = map.lowest
-            print("landscape of \(where_): \(grid)×\(grid) grid over ±\(Self.format(xs.last ?? 0)) × ±\(Self.format(ys.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s on \(Parallel.threadCount) thread(s)")
+            print("landscape of \(subject): \(grid)×\(grid) grid over ±\(Self.format(xs.last ?? 0)) × ±\(Self.format(ys.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s on \(Parallel.threadCount) thread(s)")
             print("loss at the centre \(String(format: "%.4f", centre)); lowest on the grid \(String(format: "%.4f", map.values[lowest.j][lowest.i])) at (\(Self.format(xs[lowest.i])), \(Self.format(ys[lowest.j])))")
             if let plane {
                 print(String(format: "path of %d snapshots; the two components explain %.1f%% and %.1f%% of its variance",
                              plane.path.count, 100 * plane.explainedVariance.first, 100 * plane.explainedVariance.second))
             }
-            let contour = ContourMap(identifier: "landscape", title: "Loss landscape: \(where_)", xLabel: xLabel, yLabel: yLabel,
+            let contour = ContourMap(identifier: "landscape", title: "Loss landscape: \(subject)", xLabel: xLabel, yLabel: yLabel,
                                      valueLabel: "loss", xs: xs, ys: ys, values: map.values,
                                      path: plane?.path.map { ChartPoint(x: $0.x, y: $0.y) } ?? [], pathLabel: "training path",
                                      marks: plane == nil ? [(label: "θ*", point: ChartPoint(x: 0, y: 0))] : [])
