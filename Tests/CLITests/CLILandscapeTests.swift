@@ -70,6 +70,37 @@ final class CLILandscapeTests: CLITestCase {
         XCTAssertEqual(again.stdout, first.stdout)
     }
 
+    /// Ctrl-C ends the sweep with the current run's checkpoint (exit 130); the same command
+    /// again resumes that run rather than starting it over.
+    func testSweepStopsOnSigintAndResumes() throws {
+        try prepareNames(config: ["maxSteps": "1000000", "logInterval": "1", "checkpointInterval": "0", "evalInterval": "0"])
+        let arguments = ["sweep", "tiny.json", "--name", "c", "--grid", "optimizer.learningRate=0.05,0.1", "--db", "db.sqlite"]
+        func interrupt(after marker: String) throws -> String {
+            let (process, _, err) = try launch(arguments)
+            var seen = Data()
+            let handle = err.fileHandleForReading
+            while !String(decoding: seen, as: UTF8.self).contains(marker) {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                seen.append(chunk)
+            }
+            process.interrupt()
+            let rest = handle.readDataToEndOfFile()
+            process.waitUntilExit()
+            let stderr = String(decoding: seen + rest, as: UTF8.self)
+            XCTAssertEqual(process.terminationStatus, 130, stderr)
+            XCTAssert(stderr.contains("sweep stopped during c_learningRate-0.05"), stderr)
+            return stderr
+        }
+        // A progress line: the run's signal handler is installed by then.
+        _ = try interrupt(after: "| loss")
+        let first = try descent("runs", "--db", "db.sqlite", "--json")
+        XCTAssert(first.stdout.contains("\"interrupted\""), first.stdout)
+        XCTAssertFalse(first.stdout.contains("c_learningRate-0.1"), "the second run has not started")
+        let again = try interrupt(after: "| loss")
+        XCTAssert(again.contains("c_learningRate-0.05: resuming") && again.contains("resuming run 'c_learningRate-0.05' at step"), again)
+    }
+
     func testSweepErrors() throws {
         try prepareNames()
         assertUserError(try descent("sweep", "tiny.json", "--grid", "optimizer.learningRat=0.1"), contains: "unknown config key 'optimizer.learningRat'")
