@@ -9,6 +9,7 @@ import Kernels
 import Landscape
 import Plots
 import Store
+import Synchronization
 import Training
 
 struct LandscapeCommand: ParsableCommand {
@@ -136,9 +137,11 @@ struct LandscapeCommand: ParsableCommand {
         }
 
         let started = Date()
+        let progress: (@Sendable (Int, Int) -> Void)? = Console.stderrIsTerminal ? Self.progressLine(started: started) : nil
         let subject = "\(runName) at step \(record.step)"
         if oneDimensional {
-            let line = surface.grid(xs: xs, ys: [0], first: first, second: nil)
+            let line = surface.grid(xs: xs, ys: [0], first: first, second: nil, progress: progress)
+            if progress != nil { Console.progress("\r\u{1B}[K") }
             if let csv { try writeOutput(Self.csv(line), to: csv) }
             let seconds = Date().timeIntervalSince(started)
             let losses = line.values[0]
@@ -153,7 +156,8 @@ struct LandscapeCommand: ParsableCommand {
                               xGuides: [Guide(value: 0, label: "θ*")], panels: [panel])
             try writeOutput(chart.svg(), to: output)
         } else {
-            let map = surface.grid(xs: xs, ys: ys, first: first, second: second)
+            let map = surface.grid(xs: xs, ys: ys, first: first, second: second, progress: progress)
+            if progress != nil { Console.progress("\r\u{1B}[K") }
             if let csv { try writeOutput(Self.csv(map), to: csv) }
             let seconds = Date().timeIntervalSince(started)
             let centre = map.values[ys.count / 2][xs.count / 2]
@@ -174,6 +178,23 @@ struct LandscapeCommand: ParsableCommand {
     }
 
     static func format(_ value: Double) -> String { String(format: "%.3g", value) }
+
+    /// "points 120/1681 (7%), 0:04 left" on the terminal, at most every 0.2 s (and at the end).
+    static func progressLine(started: Date) -> @Sendable (Int, Int) -> Void {
+        let last = Mutex(Date.distantPast)
+        return { done, total in
+            let now = Date()
+            let due = last.withLock { previous -> Bool in
+                guard done == total || now.timeIntervalSince(previous) >= 0.2 else { return false }
+                previous = now
+                return true
+            }
+            guard due else { return }
+            let elapsed = now.timeIntervalSince(started)
+            let left = elapsed / Double(max(done, 1)) * Double(total - done)
+            Console.progress("\r\u{1B}[Kpoints \(done)/\(total) (\(100 * done / max(total, 1))%), \(TrainCommand.duration(left)) left")
+        }
+    }
 
     /// One line per point, shortest round-trip decimals: equal files mean equal bits.
     static func csv(_ grid: LossGrid) -> String {

@@ -67,12 +67,17 @@ public final class LossSurface {
     }
 
     /// The mean loss over the batches at θ* + x·first + y·second, for every (x, y) of the grid.
-    public func grid(xs: [Double], ys: [Double], first: FloatBuffer, second: FloatBuffer?) -> LossGrid {
+    ///
+    /// - Parameter progress: called with (points done, points in all) after each point, from
+    ///   whichever thread computed it; it must be cheap and thread-safe (the CLI's prints to a
+    ///   terminal a few times a second).
+    public func grid(xs: [Double], ys: [Double], first: FloatBuffer, second: FloatBuffer?,
+                     progress: (@Sendable (Int, Int) -> Void)? = nil) -> LossGrid {
         precondition(first.count == center.count && (second?.count ?? center.count) == center.count,
                      "LossSurface: direction of the wrong size")
         let points = ys.flatMap { y in xs.map { x in (x, y) } }
         let lanes = max(1, min(Parallel.threadCount, points.count))
-        let job = SurfaceJob(surface: self, points: points, first: first, second: second, lanes: lanes)
+        let job = SurfaceJob(surface: self, points: points, first: first, second: second, lanes: lanes, progress: progress)
         let context = Unmanaged.passRetained(job)
         defer { context.release() }
         Parallel.run(taskCount: lanes, context: context.toOpaque()) { raw, lane in
@@ -104,8 +109,12 @@ private final class SurfaceJob: @unchecked Sendable {
     /// array (whose exclusivity checks would see two writers).
     let losses: UnsafeMutablePointer<Double>
     let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+    let progress: (@Sendable (Int, Int) -> Void)?
 
-    init(surface: LossSurface, points: [(Double, Double)], first: FloatBuffer, second: FloatBuffer?, lanes: Int) {
+    init(surface: LossSurface, points: [(Double, Double)], first: FloatBuffer, second: FloatBuffer?, lanes: Int,
+         progress: (@Sendable (Int, Int) -> Void)?) {
+        self.progress = progress
         self.surface = surface
         self.points = points
         self.first = first
@@ -144,6 +153,8 @@ private final class SurfaceJob: @unchecked Sendable {
             }
             let loss = surface.meanLoss(model)
             losses[index] = loss
+            let finished = done.add(1, ordering: .relaxed).newValue
+            progress?(finished, points.count)
         }
     }
 }
