@@ -41,6 +41,8 @@ public enum PrincipalDirections {
         guard n >= 3 else { throw .tooFewSnapshots(found: n) }
         let p = final.count
         precondition(snapshots.allSatisfy { $0.count == p }, "PrincipalDirections: snapshots of unequal size")
+        // The differences are kept once, uncentred; the centred Gram matrix and components come
+        // from them and the mean m: (d_a − m)·(d_b − m) = d_a·d_b − d_a·m − d_b·m + m·m.
         var differences = [[Double]](repeating: [Double](repeating: 0, count: p), count: n)
         var mean = [Double](repeating: 0, count: p)
         for i in 0..<n {
@@ -51,14 +53,19 @@ public enum PrincipalDirections {
             }
         }
         for j in 0..<p { mean[j] /= Double(n) }
-        let centred = differences.map { row in (0..<p).map { row[$0] - mean[$0] } }
+        func dot(_ a: [Double], _ b: [Double]) -> Double {
+            var sum = 0.0
+            for j in 0..<p { sum += a[j] * b[j] }
+            return sum
+        }
+        let towardsMean = differences.map { dot($0, mean) }
+        let meanSquare = dot(mean, mean)
         var gram = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         for a in 0..<n {
             for b in a..<n {
-                var sum = 0.0
-                for j in 0..<p { sum += centred[a][j] * centred[b][j] }
-                gram[a][b] = sum
-                gram[b][a] = sum
+                let value = dot(differences[a], differences[b]) - towardsMean[a] - towardsMean[b] + meanSquare
+                gram[a][b] = value
+                gram[b][a] = value
             }
         }
         let (values, vectors) = SymmetricEigen.decompose(gram)
@@ -67,10 +74,13 @@ public enum PrincipalDirections {
         func component(_ k: Int) -> [Double] {
             guard values[k] > 1e-12 * values[0] else { return [Double](repeating: 0, count: p) }
             var v = [Double](repeating: 0, count: p)
+            var weightSum = 0.0
             for i in 0..<n where vectors[k][i] != 0 {
                 let weight = vectors[k][i]
-                for j in 0..<p { v[j] += weight * centred[i][j] }
+                weightSum += weight
+                for j in 0..<p { v[j] += weight * differences[i][j] }
             }
+            for j in 0..<p { v[j] -= weightSum * mean[j] }
             let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
             return norm > 0 ? v.map { $0 / norm } : v
         }
