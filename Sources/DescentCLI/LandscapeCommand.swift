@@ -145,7 +145,8 @@ struct LandscapeCommand: ParsableCommand {
             if let csv { try writeOutput(Self.csv(line), to: csv) }
             let seconds = Date().timeIntervalSince(started)
             let losses = line.values[0]
-            let centre = losses[losses.count / 2]
+            // The centre is a grid point only for odd counts; an even grid straddles it.
+            let centre = grid % 2 == 1 ? losses[grid / 2] : surface.grid(xs: [0], ys: [0], first: first, second: nil).values[0][0]
             let lowest = losses.indices.min { losses[$0] < losses[$1] } ?? 0
             print("landscape of \(subject): \(grid) points along δ over ±\(Self.format(xs.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s")
             print("loss at the centre \(String(format: "%.4f", centre)); lowest \(String(format: "%.4f", losses[lowest])) at α = \(Self.format(xs[lowest])); at the ends \(String(format: "%.4f", losses.first ?? .nan)) and \(String(format: "%.4f", losses.last ?? .nan))")
@@ -160,7 +161,8 @@ struct LandscapeCommand: ParsableCommand {
             if progress != nil { Console.progress("\r\u{1B}[K") }
             if let csv { try writeOutput(Self.csv(map), to: csv) }
             let seconds = Date().timeIntervalSince(started)
-            let centre = map.values[ys.count / 2][xs.count / 2]
+            let centre = grid % 2 == 1 ? map.values[grid / 2][grid / 2]
+                : surface.grid(xs: [0], ys: [0], first: first, second: second).values[0][0]
             let lowest = map.lowest
             print("landscape of \(subject): \(grid)×\(grid) grid over ±\(Self.format(xs.last ?? 0)) × ±\(Self.format(ys.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s on \(Parallel.threadCount) thread(s)")
             print("loss at the centre \(String(format: "%.4f", centre)); lowest on the grid \(String(format: "%.4f", map.values[lowest.j][lowest.i])) at (\(Self.format(xs[lowest.i])), \(Self.format(ys[lowest.j])))")
