@@ -104,80 +104,91 @@ struct LandscapeCommand: ParsableCommand {
         let fixed = try attempt { try FixedBatches.load(set) }
         let surface = LossSurface(model: model, batches: fixed)
 
-        var plane: PrincipalPlane? = nil
-        let first: FloatBuffer, second: FloatBuffer
-        let xLabel: String, yLabel: String
-        var xs = LossSurface.axis(span: span ?? 1, count: grid), ys = xs
-        if path {
-            guard let trajectory = loaded.trajectory else {
-                throw CommandFailure(message: "run '\(runName)' has no weight snapshots for --path. Train it with --set training.trajectoryPoints=20 (or drop --path).", code: 1)
-            }
-            var snapshots = trajectory.snapshots.sorted { $0.step < $1.step }.filter { $0.step <= record.step }
-            let final = model.parameters.toArray()
-            if snapshots.last?.step != record.step {
-                // The centre is the checkpoint's weights; a path ends there.
-                snapshots.append(WeightTrajectory.Snapshot(step: record.step, halfBits: final.map { Float16($0).bitPattern }))
-            }
-            let found = try attempt { try PrincipalDirections.plane(snapshots: snapshots.map(\.values), final: final) }
-            plane = found
-            first = FloatBuffer(found.first.map(Float.init))
-            second = FloatBuffer(found.second.map(Float.init))
-            let margin = 1.25
-            let xExtent = span ?? max(found.path.map { abs($0.x) }.max() ?? 1, 1e-6) * margin
-            let yExtent = span ?? max(found.path.map { abs($0.y) }.max() ?? 1, 1e-6) * margin
-            xs = LossSurface.axis(span: xExtent, count: grid)
-            ys = LossSurface.axis(span: yExtent, count: grid)
-            xLabel = String(format: "1st principal component (%.1f%% of variance)", 100 * found.explainedVariance.first)
-            yLabel = String(format: "2nd principal component (%.1f%% of variance)", 100 * found.explainedVariance.second)
-        } else {
-            first = FilterNormalization.randomDirection(like: model.parameters, layout: model.layout, seed: seed)
-            second = FilterNormalization.randomDirection(like: model.parameters, layout: model.layout, seed: seed &+ 0x9E37_79B9)
-            xLabel = "α (filter-normalized direction δ)"
-            yLabel = "β (filter-normalized direction η)"
-        }
-
+        let plane = try makePlane(surface: surface, loaded: loaded, step: record.step)
+        let subject = "\(runName) at step \(record.step)"
+        let examples = "\(fixed.counts.count) batches (\(fixed.exampleCount) training examples)"
         let started = Date()
         let progress: (@Sendable (Int, Int) -> Void)? = Console.stderrIsTerminal ? Self.progressLine(started: started) : nil
-        let subject = "\(runName) at step \(record.step)"
+        let values = surface.grid(xs: plane.xs, ys: oneDimensional ? [0] : plane.ys, first: plane.first,
+                                  second: oneDimensional ? nil : plane.second, progress: progress)
+        if progress != nil { Console.progress("\r\u{1B}[K") }
+        let seconds = String(format: "%.1f s on %d thread(s)", Date().timeIntervalSince(started), Parallel.threadCount)
+        if let csv { try writeOutput(Self.csv(values), to: csv) }
+        // The centre is a grid point only for odd counts; an even grid straddles it.
+        let centre = grid % 2 == 1 ? values.values[values.ys.count / 2][grid / 2]
+            : surface.grid(xs: [0], ys: [0], first: plane.first, second: oneDimensional ? nil : plane.second).values[0][0]
+        let lowest = values.lowest
         if oneDimensional {
-            let line = surface.grid(xs: xs, ys: [0], first: first, second: nil, progress: progress)
-            if progress != nil { Console.progress("\r\u{1B}[K") }
-            if let csv { try writeOutput(Self.csv(line), to: csv) }
-            let seconds = Date().timeIntervalSince(started)
-            let losses = line.values[0]
-            // The centre is a grid point only for odd counts; an even grid straddles it.
-            let centre = grid % 2 == 1 ? losses[grid / 2] : surface.grid(xs: [0], ys: [0], first: first, second: nil).values[0][0]
-            let lowest = losses.indices.min { losses[$0] < losses[$1] } ?? 0
-            print("landscape of \(subject): \(grid) points along δ over ±\(Self.format(xs.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s")
-            print("loss at the centre \(String(format: "%.4f", centre)); lowest \(String(format: "%.4f", losses[lowest])) at α = \(Self.format(xs[lowest])); at the ends \(String(format: "%.4f", losses.first ?? .nan)) and \(String(format: "%.4f", losses.last ?? .nan))")
+            let losses = values.values[0]
+            print("landscape of \(subject): \(grid) points along \(plane.xName) over ±\(Self.format(plane.xs.last ?? 0)), \(examples), \(seconds)")
+            print("loss at the centre \(Self.loss(centre)); lowest \(Self.loss(losses[lowest.i])) at \(Self.format(plane.xs[lowest.i])); at the ends \(Self.loss(losses.first ?? .nan)) and \(Self.loss(losses.last ?? .nan))")
             var panel = Panel(id: "slice", title: "loss (nats per token) on \(fixed.exampleCount) training examples", height: 360)
             panel.series = [Series(name: runName, metric: "loss", role: .line, color: .run(0),
-                                   points: zip(xs, losses).map { ChartPoint(x: $0, y: $1) })]
-            let chart = Chart(identifier: "landscape", title: "Loss along a direction: \(subject)", xLabel: path ? xLabel : "α (filter-normalized direction δ)",
+                                   points: zip(plane.xs, losses).map { ChartPoint(x: $0, y: $1) })]
+            let chart = Chart(identifier: "landscape", title: "Loss along a direction: \(subject)", xLabel: plane.xLabel,
                               xGuides: [Guide(value: 0, label: "θ*")], panels: [panel])
             try writeOutput(chart.svg(), to: output)
         } else {
-            let map = surface.grid(xs: xs, ys: ys, first: first, second: second, progress: progress)
-            if progress != nil { Console.progress("\r\u{1B}[K") }
-            if let csv { try writeOutput(Self.csv(map), to: csv) }
-            let seconds = Date().timeIntervalSince(started)
-            let centre = grid % 2 == 1 ? map.values[grid / 2][grid / 2]
-                : surface.grid(xs: [0], ys: [0], first: first, second: second).values[0][0]
-            let lowest = map.lowest
-            print("landscape of \(subject): \(grid)×\(grid) grid over ±\(Self.format(xs.last ?? 0)) × ±\(Self.format(ys.last ?? 0)), \(fixed.counts.count) batches (\(fixed.exampleCount) training examples), \(String(format: "%.1f", seconds)) s on \(Parallel.threadCount) thread(s)")
-            print("loss at the centre \(String(format: "%.4f", centre)); lowest on the grid \(String(format: "%.4f", map.values[lowest.j][lowest.i])) at (\(Self.format(xs[lowest.i])), \(Self.format(ys[lowest.j])))")
-            if let plane {
+            print("landscape of \(subject): \(grid)×\(grid) grid over ±\(Self.format(plane.xs.last ?? 0)) × ±\(Self.format(plane.ys.last ?? 0)), \(examples), \(seconds)")
+            print("loss at the centre \(Self.loss(centre)); lowest on the grid \(Self.loss(values.values[lowest.j][lowest.i])) at (\(Self.format(plane.xs[lowest.i])), \(Self.format(plane.ys[lowest.j])))")
+            if let principal = plane.principal {
                 print(String(format: "path of %d snapshots; the two components explain %.1f%% and %.1f%% of its variance",
-                             plane.path.count, 100 * plane.explainedVariance.first, 100 * plane.explainedVariance.second))
+                             principal.path.count, 100 * principal.explainedVariance.first, 100 * principal.explainedVariance.second))
             }
-            let contour = ContourMap(identifier: "landscape", title: "Loss landscape: \(subject)", xLabel: xLabel, yLabel: yLabel,
-                                     valueLabel: "loss", xs: xs, ys: ys, values: map.values,
-                                     path: plane?.path.map { ChartPoint(x: $0.x, y: $0.y) } ?? [], pathLabel: "training path",
-                                     marks: plane == nil ? [(label: "θ*", point: ChartPoint(x: 0, y: 0))] : [])
+            let contour = ContourMap(identifier: "landscape", title: "Loss landscape: \(subject)", xLabel: plane.xLabel, yLabel: plane.yLabel,
+                                     valueLabel: "loss", xs: plane.xs, ys: plane.ys, values: values.values,
+                                     path: plane.principal?.path.map { ChartPoint(x: $0.x, y: $0.y) } ?? [], pathLabel: "training path",
+                                     marks: plane.principal == nil ? [(label: "θ*", point: ChartPoint(x: 0, y: 0))] : [])
             try writeOutput(contour.svg(), to: output)
         }
         Console.error("wrote \(output)")
     }
+
+    /// The two directions and the grid's coordinates along them.
+    struct Plane {
+        var first: FloatBuffer
+        var second: FloatBuffer
+        var xs: [Double]
+        var ys: [Double]
+        /// The first direction in running text ("δ"), and the axes' labels.
+        var xName: String
+        var xLabel: String
+        var yLabel: String
+        /// The principal plane and the path on it, with --path.
+        var principal: PrincipalPlane?
+    }
+
+    /// Random filter-normalized directions, or with --path the principal plane of the run's
+    /// snapshots up to `step` (ending at the checkpoint's weights), spanning the path.
+    private func makePlane(surface: LossSurface, loaded: LoadedCheckpoint, step: Int) throws -> Plane {
+        guard path else {
+            let axis = LossSurface.axis(span: span ?? 1, count: grid)
+            return Plane(first: surface.filterNormalizedDirection(seed: seed),
+                         second: surface.filterNormalizedDirection(seed: seed &+ 0x9E37_79B9),
+                         xs: axis, ys: axis, xName: "δ", xLabel: "α (filter-normalized direction δ)",
+                         yLabel: "β (filter-normalized direction η)", principal: nil)
+        }
+        guard let trajectory = loaded.trajectory else {
+            throw CommandFailure(message: "run '\(runName)' has no weight snapshots for --path. Train it with --set training.trajectoryPoints=20 (or drop --path).", code: 1)
+        }
+        var snapshots = trajectory.snapshots.sorted { $0.step < $1.step }.filter { $0.step <= step }
+        let final = surface.center.toArray()
+        if snapshots.last?.step != step {
+            snapshots.append(WeightTrajectory.Snapshot(step: step, halfBits: final.map { Float16($0).bitPattern }))
+        }
+        let found = try attempt { try PrincipalDirections.plane(snapshots: snapshots.map(\.values), final: final) }
+        let margin = 1.25
+        let xExtent = span ?? max(found.path.map { abs($0.x) }.max() ?? 1, 1e-6) * margin
+        let yExtent = span ?? max(found.path.map { abs($0.y) }.max() ?? 1, 1e-6) * margin
+        return Plane(first: FloatBuffer(found.first.map(Float.init)), second: FloatBuffer(found.second.map(Float.init)),
+                     xs: LossSurface.axis(span: xExtent, count: grid), ys: LossSurface.axis(span: yExtent, count: grid),
+                     xName: "the 1st principal component",
+                     xLabel: String(format: "1st principal component (%.1f%% of variance)", 100 * found.explainedVariance.first),
+                     yLabel: String(format: "2nd principal component (%.1f%% of variance)", 100 * found.explainedVariance.second),
+                     principal: found)
+    }
+
+    static func loss(_ value: Double) -> String { String(format: "%.4f", value) }
 
     static func format(_ value: Double) -> String { String(format: "%.3g", value) }
 

@@ -11,6 +11,7 @@
 import Data
 import Kernels
 import Models
+import Parameters
 import Synchronization
 
 /// Examples held in memory: `batchCount` batches of `contexts` (B·T ids) and `targets` (B).
@@ -49,6 +50,7 @@ public struct LossGrid: Sendable, Equatable {
 
 public final class LossSurface {
     public let architecture: ModelArchitecture
+    public let layout: ParameterLayout
     public let center: FloatBuffer
     public let batches: FixedBatches
 
@@ -56,8 +58,14 @@ public final class LossSurface {
     ///   - model: supplies the architecture and the weights θ*; it is not modified.
     public init(model: any LanguageModel, batches: FixedBatches) {
         architecture = model.architecture
+        layout = model.layout
         center = FloatBuffer(model.parameters.toArray())
         self.batches = batches
+    }
+
+    /// A Gaussian direction from `seed`, filter-normalized to the centre's filters.
+    public func filterNormalizedDirection(seed: UInt64) -> FloatBuffer {
+        FilterNormalization.randomDirection(like: center, layout: layout, seed: seed)
     }
 
     /// `n` evenly spaced values from −span to span (0 at the middle when n is odd).
