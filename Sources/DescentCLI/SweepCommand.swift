@@ -159,7 +159,14 @@ struct SweepCommand: ParsableCommand {
         for reason in skipped { Console.error("skipping \(reason)") }
         let store = try attempt { try RunStore(path: storeOptions.db) }
 
+        // Between runs the sweep's own handlers take Ctrl-C (each run installs and removes its
+        // own), so a stop between two runs ends the sweep instead of killing it.
+        Interruption.install()
+        defer { Interruption.restoreDefaults() }
         for (index, entry) in planned.enumerated() {
+            if Interruption.isRequested {
+                throw CommandFailure(message: "sweep stopped before \(entry.name); run the same command again to continue.", code: 130)
+            }
             let existing = try attempt { try store.run(named: entry.name) }
             let status = existing.map(RunsCommand.displayStatus)
             var arguments: [String]
@@ -177,6 +184,7 @@ struct SweepCommand: ParsableCommand {
             }
             arguments += ["--db", storeOptions.db, "--threads", String(compute.threads)] + (quiet ? ["--quiet"] : [])
             var train = try TrainCommand.parse(arguments)
+            defer { Interruption.install() }
             do {
                 try train.run()
             } catch let failure as CommandFailure where failure.code == 130 {
