@@ -135,11 +135,13 @@ struct LRFindCommand: ParsableCommand {
 
     static func label(_ rule: LearningRateSuggestionRule) -> String { rule == .minimum ? "minimum/10" : rule.rawValue }
 
-    /// Loss per step (faint) and smoothed (bold) against the learning rate on a log axis; each
-    /// suggestion as a dashed vertical line and the point its rule read.
+    /// Loss per step (faint) and smoothed (bold) against the learning rate on a log axis, less
+    /// the last 5 steps; each suggestion as a dashed vertical line and the point its rule read.
     static func chart(_ result: LearningRateFinderResult, title: String) -> Chart {
-        let raw = result.probes.map { ChartPoint(x: $0.learningRate, y: $0.loss) }
-        let smoothed = result.probes.map { ChartPoint(x: $0.learningRate, y: $0.smoothedLoss) }
+        // Without the last 5 steps, as fastai's plot: the blow-up would squash the curve flat.
+        let shown = result.probes.count > 10 ? Array(result.probes.dropLast(5)) : result.probes
+        let raw = shown.map { ChartPoint(x: $0.learningRate, y: $0.loss) }
+        let smoothed = shown.map { ChartPoint(x: $0.learningRate, y: $0.smoothedLoss) }
         var panel = Panel(id: "lr-find", title: "loss (nats per token)", height: 380)
         panel.series = [Series(name: "loss", metric: MetricName.trainLoss.rawValue, role: .raw, color: .run(0), points: raw),
                         Series(name: "smoothed", metric: MetricName.smoothedLoss.rawValue, role: .line, color: .run(0), points: smoothed)]
@@ -151,7 +153,9 @@ struct LRFindCommand: ParsableCommand {
                                        points: [ChartPoint(x: suggestion.markedLearningRate, y: suggestion.markedLoss)]))
             legend.append(LegendEntry(label: "\(label(suggestion.rule)) \(format(suggestion.learningRate))", color: color, role: .markers))
         }
-        let guides = result.suggestions.map { Guide(value: $0.learningRate, label: "\(label($0.rule)) \(format($0.learningRate))") }
+        let guides = result.suggestions.enumerated().map { index, suggestion in
+            Guide(value: suggestion.learningRate, label: "\(label(suggestion.rule)) \(format(suggestion.learningRate))", color: .run(index + 1))
+        }
         return Chart(identifier: "lr-find", title: title, xLabel: "learning rate (log scale)", xScale: .log, xGuides: guides,
                      panels: [panel], legend: legend)
     }

@@ -63,10 +63,12 @@ public struct Series: Sendable, Equatable {
 public struct Guide: Sendable, Equatable {
     public var value: Double
     public var label: String
+    public var color: Color
 
-    public init(value: Double, label: String) {
+    public init(value: Double, label: String, color: Color = .clip) {
         self.value = value
         self.label = label
+        self.color = color
     }
 }
 
