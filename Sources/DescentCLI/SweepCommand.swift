@@ -183,7 +183,7 @@ struct SweepCommand: ParsableCommand {
                 if status == "failed" { arguments.append("--overwrite") }
             }
             arguments += ["--db", storeOptions.db, "--threads", String(compute.threads)] + (quiet ? ["--quiet"] : [])
-            var train = try TrainCommand.parse(arguments)
+            let train = try TrainCommand.parse(arguments)
             defer { Interruption.install() }
             do {
                 try train.run()
