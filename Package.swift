@@ -69,15 +69,15 @@ let package = Package(
         // Charts as deterministic SVG and the one-page HTML report, with their maths (ticks, scales,
         // smoothing, downsampling). Knows nothing of runs or databases.
         .target(name: "Plots", swiftSettings: cpuFlags),
-        // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
-        .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
+        // SQLite: runs, metrics, checkpoint blobs (each with its SHA-256). Knows nothing of models.
+        .target(name: "Store", dependencies: ["CSQLite", "RunRecords", "Core"], swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
         .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "Tokenizers", "RunRecords",
                                                  "Kernels", "Core"],
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Kernels", "Core",
+                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Models", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: cpuFlags),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],
                     swiftSettings: cpuFlags),

@@ -110,6 +110,7 @@ struct TrainCommand: ParsableCommand {
             throw CommandFailure(message: StoreError.runExists(name: name).description, code: 1)
         }
         let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        try checkFits(config: config, vocabularySize: dataset.tokenizer.vocabularySize)
         var parent: (name: String, step: Int)? = nil
         let start: Trainer.Start
         if let initFrom {
@@ -141,8 +142,8 @@ struct TrainCommand: ParsableCommand {
         if record.status == .running, let pid = record.processID, pid != Int(getpid()), kill(pid_t(pid), 0) == 0 {
             throw CommandFailure(message: "run '\(name)' is being trained by process \(pid). Stop it first (Ctrl-C or `kill \(pid)`), then resume.", code: 1)
         }
-        let checkpoint = try attempt { try store.checkpoint(run: record, .latest) }
-        let loaded = try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }
+        let chosen = try CheckpointChoice.load(run: record, .latest, store: store)
+        let loaded = chosen.loaded
         let stored = try attempt { try TrainingConfig.stored(json: loaded.configJSON, runName: name) }
         let config = try attempt { try TrainingConfig.parse(json: Data(loaded.configJSON.utf8), source: "run '\(name)'", overrides: overrides) }
         try attempt { try stored.checkResumable(as: config) }
@@ -150,6 +151,8 @@ struct TrainCommand: ParsableCommand {
             throw CommandFailure(message: "run '\(name)' has already trained \(loaded.state.step) of \(config.training.maxSteps) steps. To train further, raise the limit: `descent train --resume \(name) --set training.maxSteps=\(loaded.state.step * 2)`.", code: 1)
         }
         let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        try checkFits(config: config, vocabularySize: dataset.tokenizer.vocabularySize)
+        if let warning = chosen.fallbackWarning(selector: .latest, action: "resuming from") { Console.error(warning) }
         let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: .resume(loaded), schedule: config.learningRateSchedule) }
         try attempt { try store.beginResume(runID: record.id, fromStep: loaded.state.step, configJSON: config.json(), maxSteps: config.training.maxSteps) }
         let printer = ProgressPrinter(format: logFormat, quiet: quiet)
@@ -169,8 +172,20 @@ struct TrainCommand: ParsableCommand {
             }
             selector = .step(step)
         }
-        let checkpoint = try attempt { try store.checkpoint(run: source, selector) }
-        return (try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }, source)
+        let chosen = try CheckpointChoice.load(run: source, selector, store: store, memory: .current())
+        if let warning = chosen.fallbackWarning(selector: selector, action: "initializing from") { Console.error(warning) }
+        return (chosen.loaded, source)
+    }
+
+    /// Refuses, in one line, a run whose model would not fit in memory, before anything of its
+    /// size is allocated.
+    private func checkFits(config: TrainingConfig, vocabularySize: Int) throws {
+        let architecture = config.architecture(vocabularySize: vocabularySize)
+        if let problem = architecture.problem {
+            throw CommandFailure(message: "this config cannot build a model: \(problem).", code: 1)
+        }
+        try MemoryBudget.current().check(architecture, purpose: .training(batchSize: config.training.batchSize,
+                                                                          momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings)))
     }
 
     private func startFields(name: String, trainer: Trainer, resumedFrom: Int?) -> [(String, JSONField)] {
