@@ -4,6 +4,8 @@ import XCTest
 /// Runs the real `descent` executable (built beside the test bundle) in a scratch directory.
 class CLITestCase: XCTestCase {
     var workDirectory: URL!
+    /// Variables added to the environment of every `descent` the test launches.
+    var extraEnvironment: [String: String] = [:]
 
     struct Result {
         let status: Int32
@@ -46,6 +48,9 @@ class CLITestCase: XCTestCase {
         process.executableURL = Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = workDirectory
+        if !extraEnvironment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
