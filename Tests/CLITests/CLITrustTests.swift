@@ -133,4 +133,14 @@ final class CLITrustTests: CLITestCase {
         assertUserError(try descent("train", "tiny.json", "--run", "tuned", "--init-from", "r", "--db", "db.sqlite"),
                         contains: "needs about")
     }
+
+    func testPreparingOntoADatasetNeedsOverwriteAndNamesItsRuns() throws {
+        try prepareNames()
+        XCTAssertEqual(try descent("train", "tiny.json", "--run", "r", "--db", "db.sqlite", "--quiet").status, 0)
+        assertUserError(try descent("prepare", "names.txt", "--out", "data/names", "--db", "db.sqlite"),
+                        contains: "data/names already holds a dataset (run 'r' in db.sqlite trained on it and could no longer resume). Pass --overwrite")
+        assertUserError(try descent("prepare", "names.txt", "--out", "./data/names/"), contains: "no run in checkpoints/descent.db uses it")
+        let replaced = try descent("prepare", "names.txt", "--out", "data/names", "--overwrite")
+        XCTAssertEqual(replaced.status, 0, replaced.stderr)
+    }
 }
