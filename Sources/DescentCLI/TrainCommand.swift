@@ -266,7 +266,10 @@ struct TrainCommand: ParsableCommand {
         } catch {
             printer.end(text: nil, fields: [("outcome", .string("failed")), ("step", .int(trainer.state.step)), ("message", .string("\(error)"))])
             try? store.updateStatus(runID: record.id, .failed, detail: "\(error)")
-            throw CommandFailure(message: "\(error)", code: 1)
+            let kept = (try? store.checkpoints(runID: record.id))?.last.map {
+                " The checkpoints up to step \($0.step) are intact; once fixed, continue with: descent train --resume \(runName)"
+            } ?? ""
+            throw CommandFailure(message: "\(error)\(kept)", code: 1)
         }
         let state = trainer.state
         func endFields(_ outcome: String, _ step: Int) -> [(String, JSONField)] {
