@@ -86,6 +86,12 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: cpuFlags),
 
+        // libFuzzer targets for the decoders of stored bytes (scripts/fuzz.sh builds it with
+        // --sanitize fuzzer; a plain build gives an empty main).
+        .executableTarget(name: "descent-fuzz",
+                          dependencies: ["Data", "Models", "Optimizers", "Tokenizers", "Training", "CZlib"],
+                          path: "Fuzz/descent-fuzz", swiftSettings: cpuFlags),
+
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GemmCore", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Parameters", "Kernels", "Core"], swiftSettings: cpuFlags),
