@@ -25,10 +25,12 @@ while [[ $# -gt 0 ]]; do
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=(shard manifest tokenizer checkpoint config)
 work="${WORK:-/tmp/descent-fuzz}"; mkdir -p "$work"
-# Whole-module optimization drops the coverage instrumentation (measured: swiftc -wmo
-# -sanitize=fuzzer emits no __sancov sections), so modules are optimized file by file here.
-swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -no-whole-module-optimization \
-    --product descent-fuzz --build-path .build/fuzz >&2
+# Two facts of swiftc 6.3 (measured with objdump: no __sancov sections otherwise): SwiftPM passes
+# the two sanitizers to library modules as two flags, and the second replaces the first, so the
+# combined flag is passed again (last wins); and whole-module optimization drops the coverage
+# instrumentation, so modules are optimized file by file here.
+swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address \
+    -Xswiftc -no-whole-module-optimization --product descent-fuzz --build-path .build/fuzz >&2
 fuzzer=.build/fuzz/release/descent-fuzz
 # Swift's own crash handler would trip AddressSanitizer (../shared/SWIFT-NOTES.md).
 export SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
