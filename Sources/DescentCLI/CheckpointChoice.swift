@@ -78,6 +78,9 @@ enum CheckpointChoice {
         let blobs: [String: [UInt8]]
         do { blobs = try store.blobs(of: record) } catch {
             if case .corruptBlob(_, let name, _, _) = error { throw CheckpointDamage(reason: "its '\(name)' part fails its SHA-256 check") }
+            if error.isDamage, case .sqlite(_, _, let message, _) = error {
+                throw CheckpointDamage(reason: "the database pages holding it are unreadable (SQLite: \(message))")
+            }
             throw CommandFailure(message: error.description, code: 1)
         }
         let loaded: LoadedCheckpoint

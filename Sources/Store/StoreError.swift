@@ -19,8 +19,16 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case databaseNotFound(path: String)
     case notADatabase(path: String, reason: String)
 
+    /// SQLite found the file damaged (SQLITE_CORRUPT) or not a database at all (SQLITE_NOTADB).
+    public var isDamage: Bool {
+        guard case .sqlite(let code, _, _, _) = self else { return false }
+        return code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB
+    }
+
     public var description: String {
         switch self {
+        case let .sqlite(code, operation, message, path) where isDamage:
+            return "\(path): the database is damaged (SQLite error \(code), \(message), during \(operation)). `descent verify` reports what can still be read; restore the file from a backup or pass another --db."
         case let .sqlite(code, operation, message, path):
             let hint: String
             switch code & 0xff {

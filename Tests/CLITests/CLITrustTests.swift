@@ -143,4 +143,28 @@ final class CLITrustTests: CLITestCase {
         let replaced = try descent("prepare", "names.txt", "--out", "data/names", "--overwrite")
         XCTAssertEqual(replaced.status, 0, replaced.stderr)
     }
+
+    /// Pages of the database file overwritten, as a failing disk would: `verify` reports the
+    /// damage, and every verb answers in one line or falls back past the unreadable checkpoints.
+    func testADamagedDatabaseFileIsReportedInOneLine() throws {
+        try prepareNames()
+        XCTAssertEqual(try descent("train", "tiny.json", "--run", "r", "--db", "db.sqlite", "--quiet").status, 0)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path("db.sqlite")))
+        for page in 1...10 {
+            try handle.seek(toOffset: UInt64(page * 65_536 + 20))
+            handle.write(Data(repeating: 0xAD, count: 100))
+        }
+        try handle.close()
+        let verify = try descent("verify", "--db", "db.sqlite")
+        XCTAssertEqual(verify.status, 1, verify.stdout)
+        XCTAssert(verify.stdout.contains("integrity check FAILED"), verify.stdout)
+        for arguments in [["runs"], ["show", "r"], ["sample", "r"], ["train", "--resume", "r", "--set", "training.maxSteps=50"]] {
+            let result = try descent(arguments + ["--db", "db.sqlite"])
+            if result.status != 0 {
+                assertUserError(result, contains: "damaged")
+            } else {
+                XCTAssertLessThanOrEqual(result.stderr.split(separator: "\n").filter { $0.hasPrefix("warning") || $0.hasPrefix("error") }.count, 1, result.stderr)
+            }
+        }
+    }
 }
