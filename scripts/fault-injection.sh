@@ -60,9 +60,10 @@ else
                  for (i = 0; i < 20000; i++) { w = ""; k = 1 + int(rand() * 3); for (j = 0; j < k; j++) w = w p[1 + int(rand() * n)]; print w } }' > names.txt
 fi
 "$descent" prepare names.txt --out data/names --split-by lines >/dev/null
-# Long enough that every kill lands inside a session (about 4,000 steps a second here), and a
-# checkpoint every 200 steps so that many kills land inside a checkpoint's transaction.
-steps=$((kills * 1500 + 1000))
+# Long enough that every kill lands inside a session (4,000-14,000 steps a second on 2 Zen 5 cores,
+# as busy as the machine is), and a checkpoint every 200 steps so that many kills land inside a
+# checkpoint's transaction.
+steps=$((kills * 5000 + 1000))
 cat > run.json <<EOF
 {"data": {"dir": "data/names"},
  "model": {"type": "mlp", "contextLength": 3, "embeddingSize": 10, "hiddenSize": 200},
@@ -72,7 +73,7 @@ cat > run.json <<EOF
 EOF
 
 weights() {  # weights SHA-256 of run $1's latest checkpoint in database $2
-    "$descent" runs --json --db "$2" | tr -d ' \n' | grep -o "\"name\":\"$1\"[^}]*" | grep -o '"weightsSHA256":"[0-9a-f]*"' | cut -d'"' -f4
+    "$descent" runs --json --db "$2" | tr -d ' \n' | grep -o "\"name\":\"$1\"[^}]*" | grep -o '"weightsSHA256":"[0-9a-f]*"' | cut -d'"' -f4 || true
 }
 
 start=$(date +%s%N)
@@ -84,21 +85,30 @@ echo "reference: $steps steps in $((($(date +%s%N) - start) / 1000000)) ms, weig
 if [[ $only == all || $only == kills ]]; then
     db=killed.db
     done_early=0; sent=0
-    for ((kill = 1; kill <= kills; kill++)); do
+    # The command that resumes the run, or starts it again when the kills came before its first
+    # checkpoint. (Run directly, not in a function: a backgrounded function is a subshell, and
+    # the kill would hit the subshell instead of descent.)
+    next_session() {
         if "$descent" show killed --db "$db" 2>/dev/null | grep -q '^  [0-9]'; then
-            "$descent" train --resume killed --db "$db" --quiet >/dev/null 2>&1 &
+            session=("$descent" train --resume killed --db "$db" --quiet)
         else
-            "$descent" train run.json --run killed --db "$db" --overwrite --quiet >/dev/null 2>&1 &
+            session=("$descent" train run.json --run killed --db "$db" --overwrite --quiet)
         fi
+    }
+    for ((kill = 1; kill <= kills; kill++)); do
+        next_session
+        "${session[@]}" >/dev/null 2>session.err &
         pid=$!
         # A moment in 0.02–0.6 s: startup, training steps, and checkpoint transactions all get hit.
         sleep "0.$(printf '%03d' $((20 + RANDOM % 580)))"
         if kill -0 "$pid" 2>/dev/null; then
             kill -KILL "$pid" 2>/dev/null && sent=$((sent + 1))
             wait "$pid" 2>/dev/null || true
-        else
-            wait "$pid" 2>/dev/null || true
+        elif wait "$pid"; then
             done_early=1
+        else
+            fail "session $kill ended by itself with an error: $(cat session.err)"
+            break
         fi
         if [[ -f $db ]] && ! out=$("$descent" verify killed --skip-data --db "$db" 2>&1); then
             # A kill before the run's first row leaves nothing to verify; anything else is a failure.
@@ -107,7 +117,8 @@ if [[ $only == all || $only == kills ]]; then
         [[ $done_early == 1 ]] && { echo "note: the run completed after $sent kills, before the $kills asked for"; break; }
     done
     if [[ $done_early == 0 ]]; then
-        "$descent" train --resume killed --db "$db" --quiet >/dev/null 2>&1 || fail "final resume after $kills kills"
+        next_session
+        "${session[@]}" >/dev/null 2>session.err || fail "final session after $sent kills: $(cat session.err)"
     fi
     got=$(weights killed "$db")
     if [[ $got == "$reference" ]]; then pass "$sent SIGKILLs, integrity_check and checkpoints verified after each, final weights bitwise equal to the uninterrupted run"
