@@ -88,14 +88,14 @@ final class CheckpointCrossCheckTests: XCTestCase {
         var accepted: [String: Int] = [:]
         for extra in [["optimizer.type=adamw", "optimizer.learningRate=0.01"], []] {
             let (config, blobs) = try trainedBlobs(extra)
-            for part in CheckpointPart.allCases {
+            for part in blobs.keys.sorted() {
                 for _ in 0..<40 {
                     var damaged = blobs
-                    var bytes = try XCTUnwrap(blobs[part.rawValue])
+                    var bytes = try XCTUnwrap(blobs[part])
                     BlobDamage.apply(to: &bytes, using: &generator)
-                    damaged[part.rawValue] = bytes
+                    damaged[part] = bytes
                     guard let loaded = try? CheckpointCodec.decode(damaged) else { continue }
-                    accepted[part.rawValue, default: 0] += 1
+                    accepted[part, default: 0] += 1
                     let resumed = try? Trainer(config: config, dataset: dataset, start: .resume(loaded), schedule: config.learningRateSchedule)
                     _ = try? resumed?.run(recorder: MemoryRecorder(), stopAt: loaded.state.step + 1)
                     if let model = try? loaded.makeModel() {
