@@ -70,6 +70,11 @@ final class CLITrustTests: CLITestCase {
         assertUserError(try descent("sample", "r", "--db", "db.sqlite", "--checkpoint", "40"), contains: "its 'tokenizer' part is missing")
         let fallback = try descent("sample", "r", "--db", "db.sqlite", "--checkpoint", "best")
         XCTAssertEqual(fallback.status, 0, fallback.stderr)
+
+        // A row whose step is not the step its state records (a checkpoint moved by hand).
+        try connection.execute("UPDATE checkpoints SET step = 35 WHERE step = 30 AND run_id = (SELECT id FROM runs WHERE name = 'r')")
+        assertUserError(try descent("sample", "r", "--db", "db.sqlite", "--checkpoint", "35"),
+                        contains: "the checkpoint at step 35 is damaged: its training state is at step 30")
     }
 
     func testReadingVerbsNeverCreateADatabase() throws {

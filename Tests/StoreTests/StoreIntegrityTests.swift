@@ -123,4 +123,29 @@ final class StoreIntegrityTests: XCTestCase {
         XCTAssertLessThan(store.fileBytes(), 1_000_000, "from \(before)")
         XCTAssertEqual(try store.integrityProblems(), [])
     }
+
+    /// A schema-2 database (before checksums) migrates to the current schema; its blobs read back
+    /// as unverified, and new checkpoints get checksums.
+    func testSchemaTwoMigratesAndItsBlobsReadAsUnverified() throws {
+        let path = path("v2.db")
+        do {
+            let connection = try SQLiteConnection(path: path)
+            try connection.execute(RunStore.migrations[0] + RunStore.migrations[1])
+            try connection.execute("PRAGMA user_version = 2")
+            try connection.execute("""
+                INSERT INTO runs (name, model, parameter_count, config_json, data_dir, status, step, max_steps, created_at, updated_at)
+                VALUES ('old', 'bigram', 4, '{}', 'data', 'completed', 7, 7, 0, 0);
+                INSERT INTO checkpoints (run_id, step, created_at, weights_sha256, reason) VALUES (1, 7, 0, 'w', 'final');
+                INSERT INTO checkpoint_blobs (checkpoint_id, name, data) VALUES (1, 'weights', x'01020304');
+                """)
+        }
+        let store = try RunStore(path: path)
+        XCTAssertEqual(try store.connection.query("PRAGMA user_version").first?.first?.int, RunStore.schemaVersion)
+        let old = try store.requireRun(named: "old")
+        let record = try XCTUnwrap(try store.checkpoints(runID: old.id).first)
+        XCTAssertEqual(try store.blobReports(of: record).map(\.check), [.unverified])
+        XCTAssertEqual(try store.blobs(of: record)["weights"], [1, 2, 3, 4])
+        let new = try store.saveCheckpoint(runID: old.id, payload(step: 8, weights: [5]), pendingMetrics: [], keepLatest: 0)
+        XCTAssertEqual(try store.blobReports(of: new).map(\.check), [.verified, .verified])
+    }
 }
