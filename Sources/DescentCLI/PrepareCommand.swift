@@ -4,6 +4,7 @@ import ArgumentParser
 import Core
 import Data
 import Foundation
+import Store
 
 extension DocumentSplit: ExpressibleByArgument {}
 
@@ -24,7 +25,11 @@ struct PrepareCommand: ParsableCommand {
             compressed on --threads threads; the dataset is the same bytes for any count. On a \
             terminal a progress line shows each pass: bytes read, MB/s, tokens written, ETA.
             """,
-            "Re-running replaces a dataset in DIR; a DIR holding anything else is refused.")
+            """
+            A DIR that already holds a dataset is replaced only with --overwrite (the runs \
+            trained on it can then no longer resume; the refusal names them); a DIR holding \
+            anything else is refused.
+            """)
             + "\n\n" + """
             Examples:
               descent prepare names.txt --out data/names --split-by lines
@@ -64,6 +69,11 @@ struct PrepareCommand: ParsableCommand {
         """, valueName: "n"))
     var threads: Int?
 
+    @Flag(name: .long, help: "Replace a dataset already in --out.")
+    var overwrite = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one input file, e.g. `descent prepare names.txt --out data/names`.") }
         if out == nil { throw ValidationError("--out DIR is required: where to write the dataset, e.g. --out data/names.") }
@@ -76,6 +86,7 @@ struct PrepareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !overwrite { try refuseToReplaceADataset() }
         let started = MonotonicClock.seconds()
         let progress = PrepareProgressLine()
         let summary: PrepareSummary
@@ -95,5 +106,22 @@ struct PrepareCommand: ParsableCommand {
               val         \(m.splits.val.documents) documents, \(m.splits.val.tokens) tokens, \(m.shards(of: .val).count) shard(s)
             Next: point a config's data.dir at it and run `descent train CONFIG`.
             """)
+    }
+
+    /// A dataset in --out is replaced only with --overwrite: runs trained on it would find
+    /// other data on resume. The runs of the --db that use it are named.
+    private func refuseToReplaceADataset() throws {
+        let directory = options.outputDirectory
+        let manifest = (directory as NSString).appendingPathComponent(DatasetManifest.fileName)
+        guard FileManager.default.fileExists(atPath: manifest) else { return }
+        let target = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var users: [String] = []
+        if let store = try? RunStore(path: storeOptions.db, access: .existing), let runs = try? store.runs() {
+            users = runs.filter { URL(fileURLWithPath: $0.dataDirectory).standardizedFileURL.path == target }.map(\.name)
+        }
+        let usage = users.isEmpty
+            ? "no run in \(storeOptions.db) uses it"
+            : "run\(users.count == 1 ? "" : "s") \(users.map { "'\($0)'" }.joined(separator: ", ")) in \(storeOptions.db) trained on it and could no longer resume"
+        throw CommandFailure(message: "\(directory) already holds a dataset (\(usage)). Pass --overwrite to replace it, or choose another --out.", code: 1)
     }
 }
