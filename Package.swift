@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Parameters", "Kernels", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Parameters", "Kernels", "Core"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
