@@ -15,9 +15,9 @@ struct CorpusFit {
 
     /// Reads `inputs` in order and fits a tokenizer of `kind`. `progress(index, bytesRead, fileBytes)`
     /// follows each chunk of input `index`.
-    static func run(inputs: [String], split: DocumentSplit, kind: TokenizerKind,
+    static func run(inputs: [String], split: DocumentSplit, kind: TokenizerKind, settings: TokenizerSettings = TokenizerSettings(),
                     progress: ((_ index: Int, _ bytesRead: Int, _ fileBytes: Int) -> Void)?) throws(DataError) -> CorpusFit {
-        var sink = FitSink(trainer: kind.makeTrainer())
+        var sink = FitSink(trainer: kind.makeTrainer(settings))
         var sources: [DatasetManifest.Source] = []
         var digests: [InputDigest] = []
         for (index, input) in inputs.enumerated() {
@@ -29,7 +29,9 @@ struct CorpusFit {
             digests.append(sink.digest)
             sources.append(.init(path: input, bytes: try InputFile(path: input).size, textBytes: textBytes))
         }
-        return CorpusFit(tokenizer: sink.trainer.makeTokenizer(), documents: digests.reduce(0) { $0 + $1.documents },
+        let tokenizer: any Tokenizer
+        do { tokenizer = try sink.trainer.makeTokenizer() } catch { throw .tokenizer(error) }
+        return CorpusFit(tokenizer: tokenizer, documents: digests.reduce(0) { $0 + $1.documents },
                          sources: sources, digests: digests)
     }
 }

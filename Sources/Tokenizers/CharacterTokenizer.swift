@@ -234,7 +234,7 @@ public struct CharacterTokenizerTrainer: TokenizerTrainer {
         return result
     }
 
-    public func makeTokenizer() -> any Tokenizer {
+    public mutating func makeTokenizer() throws(TokenizerError) -> any Tokenizer {
         CharacterTokenizer(ascending: scalars)
     }
 }
