@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The data path under training, two measurements:
+# The data path, three measurements:
 #
+#   prepare     `descent prepare` (character tokenizer) of a generated corpus of --megabytes MB
+#               against `gzip -4 -c FILE > /dev/null` on the same file, alternating --rounds
+#               times: MB/s of each and their ratio, prepare on 1 and on all threads, with the
+#               peak RSS of each, and whether the two datasets are byte-identical. Then peak RSS
+#               of prepare at --large-megabytes MB, to show that memory stays flat.
 #   data-wait   prepares a ~400 MB corpus (tinyshakespeare's lines shuffled into paragraphs,
 #               generated on the fly), trains config B's shape on it (the shakespeare-char-mlp
 #               model, batch 256) for --steps steps, and prints the data_wait metric: the seconds
@@ -10,18 +15,20 @@
 #               --rounds times, and prints the wall times and their ratio, and the share of each
 #               run that the trainer itself timed in writing metrics and checkpoints.
 #
-# Usage: scripts/bench-data-path.sh [data-wait|overhead|all] [--steps N] [--rounds N] [--megabytes N]
+# Usage: scripts/bench-data-path.sh [prepare|data-wait|overhead|all] [--steps N] [--rounds N]
+#            [--megabytes N] [--large-megabytes N]
 # Environment: WORK (default /tmp/descent-data-path; holds the corpus, datasets and databases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what="${1:-all}"; [[ $# -gt 0 ]] && shift
-steps=30000; rounds=3; megabytes=400
+steps=30000; rounds=3; megabytes=400; large=2000
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --steps) steps="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --megabytes) megabytes="$2"; shift 2 ;;
+        --large-megabytes) large="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -32,6 +39,52 @@ mkdir -p "$work"
 swift build -c release --product descent >&2
 descent=.build/release/descent
 echo "cpu: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) threads" >&2
+
+# Seconds and peak RSS (KB) of a command, as "seconds kilobytes".
+timed() {
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > /dev/null
+    cat "$work/time.txt"
+}
+
+if [[ $what == prepare || $what == all ]]; then
+    [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+    corpus="$work/corpus-${megabytes}mb.txt"
+    [[ -f $corpus ]] || python3 scripts/tools/make_corpus.py "$shakespeare" --megabytes "$megabytes" -o "$corpus"
+    bytes=$(stat -c %s "$corpus")
+    threads=$(nproc)
+    rows=()
+    for ((round = 1; round <= rounds; round++)); do
+        gzip_result=$(timed gzip -4 -c "$corpus")
+        rm -rf "$work/prep-1" "$work/prep-n"
+        one=$(timed "$descent" prepare "$corpus" --out "$work/prep-1" --split-by paragraphs --threads 1)
+        all=$(timed "$descent" prepare "$corpus" --out "$work/prep-n" --split-by paragraphs --threads "$threads")
+        rows+=("$gzip_result $one $all")
+        echo "round $round: gzip -4 ${gzip_result% *} s; prepare 1 thread ${one% *} s; $threads threads ${all% *} s" >&2
+    done
+    identical=yes
+    for file in "$work"/prep-1/*; do cmp -s "$file" "$work/prep-n/$(basename "$file")" || identical=no; done
+    python3 - "$bytes" "$threads" "$identical" "${rows[@]}" <<'PY'
+import statistics, sys
+size, threads, identical = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rows = [[float(x) for x in row.split()] for row in sys.argv[4:]]
+mbps = lambda seconds: size / seconds / 1e6
+gzip = [mbps(r[0]) for r in rows]; one = [mbps(r[2]) for r in rows]; full = [mbps(r[4]) for r in rows]
+ratio = [f / g for f, g in zip(full, gzip)]
+print(f"{size / 1e6:.0f} MB: gzip -4 {statistics.median(gzip):.1f} MB/s; prepare 1 thread {statistics.median(one):.1f} MB/s "
+      f"({statistics.median([o / g for o, g in zip(one, gzip)]):.2f}x), {threads} threads {statistics.median(full):.1f} MB/s; "
+      f"{threads} threads / gzip -4 median of rounds {statistics.median(ratio):.2f}x (rounds {', '.join(f'{r:.2f}' for r in ratio)}); "
+      f"peak RSS {max(r[3] for r in rows) / 1024:.0f} MB (1 thread), {max(r[5] for r in rows) / 1024:.0f} MB ({threads} threads); "
+      f"1 and {threads} threads byte-identical: {identical}")
+PY
+    rm -rf "$work/prep-1" "$work/prep-n"
+    if (( large > 0 )); then
+        big="$work/corpus-${large}mb.txt"
+        [[ -f $big ]] || python3 scripts/tools/make_corpus.py "$shakespeare" --megabytes "$large" -o "$big"
+        result=$(timed "$descent" prepare "$big" --out "$work/prep-large" --split-by paragraphs)
+        echo "$large MB: prepare ${result% *} s, $(python3 -c "print(f'{$large / ${result% *}:.1f}')") MB/s, peak RSS $(( ${result#* } / 1024 )) MB"
+        rm -rf "$work/prep-large"
+    fi
+fi
 
 if [[ $what == data-wait || $what == all ]]; then
     corpus="$work/corpus-${megabytes}mb.txt"

@@ -146,8 +146,9 @@ public enum DatasetWriter {
                 let spool = try TokenSpool(path: staging.path(split.rawValue + ".spool"), vocabularySize: tokenizer.vocabularySize)
                 try spool.append(stream)
                 try spool.flush()
-                shards += try ShardWriter.write(spool, sizes: ShardFormat.shardSizes(totalTokens: stream.count, shardTokens: shardTokens),
-                                                split: split, directory: staging.stagingDirectory)
+                shards += try ShardWriter.write([.init(split: split, spool: spool,
+                                                       sizes: ShardFormat.shardSizes(totalTokens: stream.count, shardTokens: shardTokens))],
+                                                directory: staging.stagingDirectory)
                 try spool.remove()
                 // A document starts at every boundary that something follows.
                 let documents = stream.indices.dropLast().filter { stream[$0] == tokenizer.boundaryToken }.count

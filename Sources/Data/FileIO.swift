@@ -23,6 +23,13 @@ enum FileSystem {
         }
     }
 
+    /// The size in bytes of the file at `path`, 0 when it cannot be read.
+    static func fileSize(_ path: String) -> Int {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        return Int(info.st_size)
+    }
+
     static func errorMessage(_ code: Int32) -> String {
         String(cString: strerror(code))
     }

@@ -13,14 +13,15 @@ public enum InputFiles {
     /// The extensions taken from directories.
     public static let extensions = ["txt", "gz"]
 
-    /// `inputs` with each directory replaced by its text files. Throws `fileNotFound` for a path
-    /// that does not exist and `noTextFiles` for a directory without any.
+    /// `inputs` with each directory replaced by its text files. Throws `fileNotFound` (or `unreadable`) for
+    /// a path that cannot be read and `noTextFiles` for a directory without any.
     public static func expand(_ inputs: [String]) throws(DataError) -> [String] {
         var files: [String] = []
         for input in inputs {
             switch FileSystem.kind(of: input) {
             case .missing:
-                throw .fileNotFound(path: input)
+                try FileSystem.checkInputFile(input)
+                files.append(input)
             case .directory:
                 let found = textFiles(under: input)
                 guard !found.isEmpty else { throw .noTextFiles(directory: input) }

@@ -18,7 +18,8 @@ import Tokenizers
 
 /// Options of `descent prepare`.
 public struct PrepareOptions: Sendable, Equatable {
-    /// Text files (UTF-8), plain or gzip-compressed, in order.
+    /// Text files (UTF-8), plain or gzip-compressed, in order; a directory stands for its `.txt`
+    /// and `.gz` files (`InputFiles.expand`).
     public var inputs: [String]
     public var outputDirectory: String
     public var splitBy: DocumentSplit
@@ -32,6 +33,10 @@ public struct PrepareOptions: Sendable, Equatable {
     public var shardTokens: Int
     /// The tokenizer to fit to the corpus.
     public var tokenizer: TokenizerKind
+    /// Threads that encode documents and compress shards; the output is the same bytes for any count.
+    public var threads: Int
+    /// Text per encoding job; tests make it small to get many jobs from a small corpus.
+    var chunkBytes = SplitEncoder.chunkBytes
 
     /// Allowed `shardTokens`: at least 1,024 (smaller only multiplies files), at most 1,000,000,000
     /// (the header stores the count as int32, and a loader holds one shard in memory).
@@ -39,7 +44,7 @@ public struct PrepareOptions: Sendable, Equatable {
 
     public init(inputs: [String], outputDirectory: String, splitBy: DocumentSplit = .lines,
                 valFraction: Double = 0.1, seed: UInt64 = 1337, shardTokens: Int = 1_000_000,
-                tokenizer: TokenizerKind = .character) {
+                tokenizer: TokenizerKind = .character, threads: Int = PrepareThreads.available) {
         self.inputs = inputs
         self.outputDirectory = outputDirectory
         self.splitBy = splitBy
@@ -47,6 +52,7 @@ public struct PrepareOptions: Sendable, Equatable {
         self.seed = seed
         self.shardTokens = shardTokens
         self.tokenizer = tokenizer
+        self.threads = threads
     }
 
     /// Throws `badOption` naming the first option out of range.
@@ -59,17 +65,44 @@ public struct PrepareOptions: Sendable, Equatable {
         guard Self.shardTokensRange.contains(shardTokens) else {
             throw .badOption(name: "--shard-tokens", value: "\(shardTokens)", allowed: "an integer in [1024, 1000000000]")
         }
+        guard PrepareThreads.range.contains(threads) else {
+            throw .badOption(name: "--threads", value: "\(threads)",
+                             allowed: "an integer in [\(PrepareThreads.range.lowerBound), \(PrepareThreads.range.upperBound)]")
+        }
     }
 }
 
-/// Progress of `Prepare.run`: after each chunk (1 MiB of text) read, and after each shard written.
-public enum PrepareProgress: Sendable, Equatable {
-    /// Phase (a), fitting the tokenizer and counting documents, over input `index` of `count`.
-    case scanning(path: String, index: Int, count: Int, bytesRead: Int, fileBytes: Int)
-    /// Phase (c), encoding into the split streams, over input `index` of `count`.
-    case writing(path: String, index: Int, count: Int, bytesRead: Int, fileBytes: Int)
-    /// Phase (d): shard `index` of `count` of `split` is written.
-    case compressing(split: DatasetSplit, index: Int, count: Int)
+/// Progress of `Prepare.run`, after each read of input (about 1 MiB) and after each shard written.
+public struct PrepareProgress: Sendable, Equatable {
+    /// The passes of `prepare`, in order.
+    public enum Phase: Int, Sendable, CaseIterable {
+        /// (a) Reading the inputs to fit the tokenizer and count documents.
+        case fitting = 1
+        /// (c) Reading the inputs again and encoding them into the split streams.
+        case encoding
+        /// (d) Compressing the streams into shards.
+        case compressing
+    }
+
+    public var phase: Phase
+    /// The input being read (fitting, encoding).
+    public var path: String?
+    /// Input file bytes read in this pass, over all inputs, and their total.
+    public var bytesRead: Int
+    public var inputBytes: Int
+    /// Tokens spooled (encoding) or compressed into shards (compressing), and, when compressing,
+    /// the total.
+    public var tokensWritten: Int
+    public var tokenCount: Int?
+
+    public init(phase: Phase, path: String?, bytesRead: Int, inputBytes: Int, tokensWritten: Int, tokenCount: Int?) {
+        self.phase = phase
+        self.path = path
+        self.bytesRead = bytesRead
+        self.inputBytes = inputBytes
+        self.tokensWritten = tokensWritten
+        self.tokenCount = tokenCount
+    }
 }
 
 /// What `Prepare.run` wrote.
@@ -107,14 +140,20 @@ public enum Prepare {
     @discardableResult
     public static func run(_ options: PrepareOptions, progress: ((PrepareProgress) -> Void)? = nil) throws(DataError) -> PrepareSummary {
         try options.validate()
-        for input in options.inputs { try FileSystem.checkInputFile(input) }
+        let inputs = try InputFiles.expand(options.inputs)
+        for input in inputs { try FileSystem.checkInputFile(input) }
         if try OutputStaging.checkOutput(options.outputDirectory) {
-            try checkInputsOutside(options.inputs, output: options.outputDirectory)
+            try checkInputsOutside(options.inputs + inputs, output: options.outputDirectory)
         }
+        let threads = options.threads
 
-        let inputs = options.inputs
-        let fit = try CorpusFit.run(inputs: inputs, split: options.splitBy, kind: options.tokenizer) { index, read, size in
-            progress?(.scanning(path: inputs[index], index: index, count: inputs.count, bytesRead: read, fileBytes: size))
+        // Bytes of the inputs before input `i`, so that progress counts over all inputs.
+        var offsets = [0]
+        for input in inputs { offsets.append(offsets.last! + FileSystem.fileSize(input)) }
+        let inputBytes = offsets.last!
+        let fit = try CorpusFit.run(inputs: inputs, split: options.splitBy, kind: options.tokenizer) { index, read, _ in
+            progress?(PrepareProgress(phase: .fitting, path: inputs[index], bytesRead: offsets[index] + read,
+                                      inputBytes: inputBytes, tokensWritten: 0, tokenCount: nil))
         }
         guard fit.documents > 0 else { throw .emptyCorpus(inputs: inputs) }
         let tokenizer = fit.tokenizer
@@ -126,15 +165,22 @@ public enum Prepare {
             let (tokenizerSHA, tokenizerBytes) = try DatasetFiles.writeTokenizer(tokenizer, staging: staging)
             let streams = try SplitEncoder.encode(
                 inputs: inputs, split: options.splitBy, tokenizer: tokenizer, plan: plan, digests: fit.digests,
-                directory: staging.stagingDirectory) { index, read, size in
-                progress?(.writing(path: inputs[index], index: index, count: inputs.count, bytesRead: read, fileBytes: size))
+                directory: staging.stagingDirectory, threads: threads, chunkBytes: options.chunkBytes) { index, read, _, tokens in
+                progress?(PrepareProgress(phase: .encoding, path: inputs[index], bytesRead: offsets[index] + read,
+                                          inputBytes: inputBytes, tokensWritten: tokens, tokenCount: nil))
             }
-            var shards: [DatasetManifest.Shard] = []
-            for (split, spool) in [(DatasetSplit.train, streams.train), (.val, streams.val)] {
-                let sizes = ShardFormat.shardSizes(totalTokens: spool.count, shardTokens: options.shardTokens)
-                shards += try ShardWriter.write(spool, sizes: sizes, split: split, directory: staging.stagingDirectory) { index in
-                    progress?(.compressing(split: split, index: index, count: sizes.count))
-                }
+            let splits = [(DatasetSplit.train, streams.train), (.val, streams.val)].map { split, spool in
+                ShardWriter.Split(split: split, spool: spool,
+                                  sizes: ShardFormat.shardSizes(totalTokens: spool.count, shardTokens: options.shardTokens))
+            }
+            let tokenCount = streams.train.count + streams.val.count
+            var tokensCompressed = 0
+            progress?(PrepareProgress(phase: .compressing, path: nil, bytesRead: inputBytes, inputBytes: inputBytes,
+                                      tokensWritten: 0, tokenCount: tokenCount))
+            let shards = try ShardWriter.write(splits, directory: staging.stagingDirectory, threads: threads) { split, index in
+                tokensCompressed += splits.first { $0.split == split }!.sizes[index]
+                progress?(PrepareProgress(phase: .compressing, path: nil, bytesRead: inputBytes, inputBytes: inputBytes,
+                                          tokensWritten: tokensCompressed, tokenCount: tokenCount))
             }
             let trainTokens = streams.train.count, valTokens = streams.val.count
             try streams.remove()

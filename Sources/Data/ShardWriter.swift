@@ -1,7 +1,9 @@
-// Phase (d) of `descent prepare` (and how `DatasetWriter` writes): a spooled split stream cut into
+// Phase (d) of `descent prepare` (and how `DatasetWriter` writes): spooled split streams cut into
 // shards of given sizes, each a gzip file of llm.c's layout (ShardFormat), hashed as it is written.
-// A function of the spool and the sizes alone, shard by shard, so the shards could be compressed
-// in parallel and come out the same bytes. Not handled: choosing the sizes (ShardFormat.shardSizes).
+// Each shard is a function of its spool range alone, so the shards are compressed in parallel, one
+// job per shard, and come out the same bytes for any thread count. Memory per thread: a 256 KiB
+// chunk, zlib's state and its 256 KiB output buffer. Not handled: choosing the sizes
+// (ShardFormat.shardSizes).
 
 enum ShardWriter {
     /// Tokens handed to the compressor per call. Every shard so far has been written in chunks of
@@ -9,36 +11,64 @@ enum ShardWriter {
     /// checksums, as they were.
     static let chunkTokens = 1 << 16
 
-    /// Writes `spool`'s tokens as the shards of `split` into `directory`: shard i holds the next
-    /// `sizes[i]` tokens; `sizes` must add up to the spool's (flushed) token count. `progress` gets
-    /// each shard's index once it is written.
-    static func write(_ spool: TokenSpool, sizes: [Int], split: DatasetSplit, directory: String,
-                      progress: ((_ shardIndex: Int) -> Void)? = nil) throws(DataError) -> [DatasetManifest.Shard] {
-        precondition(sizes.reduce(0, +) == spool.count, "shard sizes must cover the spool exactly")
-        let tokenBytes = spool.tokenBytes
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkTokens * tokenBytes, alignment: 16)
-        defer { chunk.deallocate() }
-        var shards: [DatasetManifest.Shard] = []
-        var start = 0
-        for (index, size) in sizes.enumerated() {
-            let file = ShardFormat.fileName(split: split, index: index)
-            let gzip = try GzipWriter(path: directory + "/" + file, level: ShardFormat.compressionLevel)
-            try ShardFormat.header(tokenCount: size, tokenBytes: tokenBytes).withBytes { (header) throws(DataError) in
-                try gzip.write(header)
+    /// The shards of one split: `sizes[i]` tokens of `spool` in shard i, in order. `sizes` must
+    /// add up to the spool's (flushed) token count.
+    struct Split {
+        let split: DatasetSplit
+        let spool: TokenSpool
+        let sizes: [Int]
+    }
+
+    private struct Job: Sendable {
+        let split: DatasetSplit
+        let spool: TokenSpool
+        let index: Int
+        let start: Int
+        let size: Int
+    }
+
+    /// Writes the shards of every split in `splits` into `directory` on `threads` threads; returns
+    /// them in order (split by split, shard by shard). `progress(split, index)` runs on the calling
+    /// thread as each shard is finished.
+    static func write(_ splits: [Split], directory: String, threads: Int = 1,
+                      progress: ((DatasetSplit, _ shardIndex: Int) -> Void)? = nil) throws(DataError) -> [DatasetManifest.Shard] {
+        var jobs: [Job] = []
+        for split in splits {
+            precondition(split.sizes.reduce(0, +) == split.spool.count, "shard sizes must cover the spool exactly")
+            var start = 0
+            for (index, size) in split.sizes.enumerated() {
+                jobs.append(Job(split: split.split, spool: split.spool, index: index, start: start, size: size))
+                start += size
             }
-            var done = 0
-            while done < size {
-                let count = min(chunkTokens, size - done)
-                let bytes = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<(count * tokenBytes)])
-                try spool.read(tokens: (start + done)..<(start + done + count), into: bytes)
-                try gzip.write(UnsafeRawBufferPointer(bytes))
-                done += count
-            }
-            let (bytes, sha256) = try gzip.finish()
-            shards.append(DatasetManifest.Shard(file: file, split: split, tokens: size, bytes: bytes, sha256: sha256))
-            start += size
-            progress?(index)
         }
-        return shards
+        let work = jobs
+        return try ParallelJobs.map(count: work.count, threads: threads, job: { (index) throws(DataError) in
+            try writeShard(work[index], directory: directory)
+        }, finished: { index in progress?(work[index].split, work[index].index) })
+    }
+
+    private static func writeShard(_ job: Job, directory: String) throws(DataError) -> DatasetManifest.Shard {
+        let tokenBytes = job.spool.tokenBytes
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkTokens * tokenBytes, alignment: 16)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: TokenSpool.readScratchBytes, alignment: 16)
+        defer {
+            chunk.deallocate()
+            scratch.deallocate()
+        }
+        let file = ShardFormat.fileName(split: job.split, index: job.index)
+        let gzip = try GzipWriter(path: directory + "/" + file, level: ShardFormat.compressionLevel)
+        try ShardFormat.header(tokenCount: job.size, tokenBytes: tokenBytes).withBytes { (header) throws(DataError) in
+            try gzip.write(header)
+        }
+        var done = 0
+        while done < job.size {
+            let count = min(chunkTokens, job.size - done)
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: chunk[0..<(count * tokenBytes)])
+            try job.spool.read(tokens: (job.start + done)..<(job.start + done + count), into: bytes, scratch: scratch)
+            try gzip.write(UnsafeRawBufferPointer(bytes))
+            done += count
+        }
+        let (bytes, sha256) = try gzip.finish()
+        return DatasetManifest.Shard(file: file, split: job.split, tokens: job.size, bytes: bytes, sha256: sha256)
     }
 }

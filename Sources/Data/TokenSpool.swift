@@ -5,8 +5,9 @@
 // A vocabulary of at most 256 ids (every character-level corpus so far) is stored one byte a token
 // and widened on reading: half the bytes to write and read back, which is most of the spool's cost.
 // The spool lives in the dataset's staging directory and is removed before the dataset is
-// committed. Memory: a 1 MiB write buffer and a 128 KiB read buffer. Not handled: reading while
-// writing (the writer flushes once, before any read).
+// committed. Memory: a 1 MiB write buffer; each reader brings its own scratch buffer, so that
+// several threads can read one flushed spool at once (`read` only preads). Not handled: reading
+// while writing (the writer flushes once, before any read).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,7 +15,7 @@ import Darwin
 #endif
 
 /// A token stream in a file, written sequentially, then read back by token range.
-final class TokenSpool {
+final class TokenSpool: @unchecked Sendable {
     let path: String
     /// Bytes per token that reads deliver: 2 (uint16) or 4 (uint32), `ShardFormat.tokenBytes`.
     let tokenBytes: Int
@@ -27,8 +28,6 @@ final class TokenSpool {
     private var fileBytes = 0
     private let buffer: UnsafeMutableRawBufferPointer
     private var buffered = 0
-    /// Narrow tokens read back before widening.
-    private let narrow: UnsafeMutableRawBufferPointer
 
     /// Creates the spool file at `path`, which must not exist, for ids below `vocabularySize`.
     init(path: String, vocabularySize: Int) throws(DataError) {
@@ -38,13 +37,11 @@ final class TokenSpool {
         descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .writeFailed(path: path, reason: FileSystem.errorMessage(errno)) }
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
-        narrow = .allocate(byteCount: storedBytes == 1 ? 1 << 17 : 0, alignment: 16)
     }
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
         buffer.deallocate()
-        narrow.deallocate()
     }
 
     /// Appends one token, an id below the vocabulary size.
@@ -57,21 +54,24 @@ final class TokenSpool {
 
     /// Appends `tokens` in order.
     func append(_ tokens: [Int32]) throws(DataError) {
-        try tokens.withBuffer { (tokens) throws(DataError) in
-            var next = 0
-            while next < tokens.count {
-                if buffered == buffer.count { try flush() }
-                let take = min(tokens.count - next, (buffer.count - buffered) / storedBytes)
-                let output = buffer.baseAddress! + buffered
-                switch storedBytes {
-                case 1:
-                    for i in 0..<take { output.storeBytes(of: UInt8(truncatingIfNeeded: tokens[next &+ i]), toByteOffset: i, as: UInt8.self) }
-                default:
-                    for i in 0..<take { store(tokens[next &+ i], at: buffered &+ i &* storedBytes) }
-                }
-                buffered &+= take &* storedBytes
-                next &+= take
+        try tokens.withBuffer { (tokens) throws(DataError) in try append(tokens) }
+    }
+
+    /// Appends `tokens` in order.
+    func append(_ tokens: UnsafeBufferPointer<Int32>) throws(DataError) {
+        var next = 0
+        while next < tokens.count {
+            if buffered == buffer.count { try flush() }
+            let take = min(tokens.count - next, (buffer.count - buffered) / storedBytes)
+            let output = buffer.baseAddress! + buffered
+            switch storedBytes {
+            case 1:
+                for i in 0..<take { output.storeBytes(of: UInt8(truncatingIfNeeded: tokens[next &+ i]), toByteOffset: i, as: UInt8.self) }
+            default:
+                for i in 0..<take { store(tokens[next &+ i], at: buffered &+ i &* storedBytes) }
             }
+            buffered &+= take &* storedBytes
+            next &+= take
         }
         count &+= tokens.count
     }
@@ -101,12 +101,18 @@ final class TokenSpool {
         buffered = 0
     }
 
+    /// Bytes of the scratch buffer that `read` needs: the narrow tokens read back before widening.
+    static let readScratchBytes = 1 << 17
+
     /// Reads tokens `range` as payload bytes (`tokenBytes` each, little-endian) into `bytes`, which
-    /// is exactly `range.count · tokenBytes` long.
-    func read(tokens range: Range<Int>, into bytes: UnsafeMutableRawBufferPointer) throws(DataError) {
+    /// is exactly `range.count · tokenBytes` long. `scratch` (`readScratchBytes` long) is the
+    /// caller's, so that threads can read at once.
+    func read(tokens range: Range<Int>, into bytes: UnsafeMutableRawBufferPointer,
+              scratch narrow: UnsafeMutableRawBufferPointer) throws(DataError) {
         precondition(bytes.count == range.count * tokenBytes, "spool read into a buffer of the wrong size")
         guard storedBytes == 1 else { return try readStored(tokens: range, into: bytes) }
-        let perRead = narrow.count
+        precondition(narrow.count >= Self.readScratchBytes, "spool read with a short scratch buffer")
+        let perRead = Self.readScratchBytes
         var start = range.lowerBound
         var output = bytes.baseAddress!
         while start < range.upperBound {

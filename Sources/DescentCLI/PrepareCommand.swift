@@ -18,6 +18,12 @@ struct PrepareCommand: ParsableCommand {
             train_NNNNNN.bin.gz / val_NNNNNN.bin.gz shards (gzip of llm.c's shard layout), the \
             tokenizer and a manifest.json with a SHA-256 per shard into DIR.
             """,
+            """
+            An input may be a directory: its .txt and .gz files, searched recursively, are read \
+            in byte order of their paths (hidden names skipped). Documents are encoded and shards \
+            compressed on --threads threads; the dataset is the same bytes for any count. On a \
+            terminal a progress line shows each pass: bytes read, MB/s, tokens written, ETA.
+            """,
             "Re-running replaces a dataset in DIR; a DIR holding anything else is refused.")
             + "\n\n" + """
             Examples:
@@ -25,10 +31,11 @@ struct PrepareCommand: ParsableCommand {
               descent prepare tinyshakespeare.txt --out data/shakespeare-char \\
                   --split-by file
               descent prepare corpus/*.txt.gz --out data/mine --split-by paragraphs
+              descent prepare books/ --out data/books --split-by file --threads 2
             """
     )
 
-    @Argument(help: ArgumentHelp("UTF-8 text files, or gzip-compressed ones (.gz).", valueName: "input"))
+    @Argument(help: ArgumentHelp("UTF-8 text files, gzip-compressed ones (.gz), or directories of them.", valueName: "input"))
     var inputs: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Output directory of the dataset (required).", valueName: "dir"))
@@ -52,6 +59,11 @@ struct PrepareCommand: ParsableCommand {
     @Option(name: .customLong("shard-tokens"), help: ArgumentHelp("Most tokens per shard; splits are cut into shards of near-equal size.", valueName: "n"))
     var shardTokens: Int = 1_000_000
 
+    @Option(name: .long, help: ArgumentHelp("""
+        Threads that encode and compress (default: the processors available to descent).
+        """, valueName: "n"))
+    var threads: Int?
+
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("give at least one input file, e.g. `descent prepare names.txt --out data/names`.") }
         if out == nil { throw ValidationError("--out DIR is required: where to write the dataset, e.g. --out data/names.") }
@@ -60,16 +72,24 @@ struct PrepareCommand: ParsableCommand {
 
     var options: PrepareOptions {
         PrepareOptions(inputs: inputs, outputDirectory: out ?? "", splitBy: splitBy, valFraction: valFraction, seed: seed,
-                       shardTokens: shardTokens)
+                       shardTokens: shardTokens, threads: threads ?? PrepareThreads.available)
     }
 
     func run() throws {
         let started = MonotonicClock.seconds()
-        let summary = try attempt { try Prepare.run(options) }
+        let progress = PrepareProgressLine()
+        let summary: PrepareSummary
+        do {
+            defer { progress.finish() }
+            summary = try attempt { try Prepare.run(options, progress: progress.update) }
+        }
         let seconds = MonotonicClock.seconds() - started
         let m = summary.manifest
+        let rate = seconds > 0 ? Double(summary.inputBytes) / seconds / 1e6 : 0
         print("""
-            Prepared \(options.outputDirectory) in \(String(format: "%.2f", seconds)) s
+            Prepared \(options.outputDirectory) in \(String(format: "%.2f", seconds)) s \
+            (\(m.sources.count) input file(s), \(String(format: "%.1f", Double(summary.inputBytes) / 1e6)) MB, \
+            \(String(format: "%.1f", rate)) MB/s on \(options.threads) thread(s))
               vocabulary  \(m.vocabularySize) tokens (\(m.vocabularySize - 1) characters + document boundary)
               train       \(m.splits.train.documents) documents, \(m.splits.train.tokens) tokens, \(m.shards(of: .train).count) shard(s)
               val         \(m.splits.val.documents) documents, \(m.splits.val.tokens) tokens, \(m.shards(of: .val).count) shard(s)

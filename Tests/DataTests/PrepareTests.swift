@@ -257,7 +257,12 @@ final class PrepareTests: XCTestCase {
         }
         XCTAssertEqual(error(PrepareOptions(inputs: [directory + "/nope.txt"], outputDirectory: out)),
                        .fileNotFound(path: directory + "/nope.txt"))
-        XCTAssertEqual(error(PrepareOptions(inputs: [directory], outputDirectory: out)), .isDirectory(path: directory))
+        try FileManager.default.createDirectory(atPath: directory + "/notes", withIntermediateDirectories: true)
+        writeFile(directory + "/notes/readme.md", "not a corpus\n")
+        XCTAssertEqual(error(PrepareOptions(inputs: [directory + "/notes"], outputDirectory: out)),
+                       .noTextFiles(directory: directory + "/notes"))
+        XCTAssertEqual(error(PrepareOptions(inputs: [input], outputDirectory: out, threads: 0)),
+                       .badOption(name: "--threads", value: "0", allowed: "an integer in [1, 256]"))
         let blank = directory + "/blank.txt"
         writeFile(blank, "\n\n\r\n")
         XCTAssertEqual(error(PrepareOptions(inputs: [blank], outputDirectory: out)), .emptyCorpus(inputs: [blank]))
@@ -278,17 +283,77 @@ final class PrepareTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix(".") }, [])
     }
 
-    func testProgressIsReportedForBothPasses() throws {
+    func testProgressIsReportedForEveryPass() throws {
         let directory = makeTemporaryDirectory(self)
         let input = directory + "/names.txt"
         writeFile(input, names.joined(separator: "\n"))
         var events: [PrepareProgress] = []
         try Prepare.run(PrepareOptions(inputs: [input], outputDirectory: directory + "/out")) { events.append($0) }
         let size = names.joined(separator: "\n").utf8.count
-        XCTAssertTrue(events.contains(.scanning(path: input, index: 0, count: 1, bytesRead: size, fileBytes: size)))
-        XCTAssertTrue(events.contains(.writing(path: input, index: 0, count: 1, bytesRead: size, fileBytes: size)))
-        XCTAssertEqual(events.filter { if case .compressing = $0 { return true } else { return false } },
-                       [.compressing(split: .train, index: 0, count: 1), .compressing(split: .val, index: 0, count: 1)])
+        XCTAssertEqual(events.last { $0.phase == .fitting },
+                       PrepareProgress(phase: .fitting, path: input, bytesRead: size, inputBytes: size, tokensWritten: 0, tokenCount: nil))
+        // Encoding counts tokens as they are spooled: the names' letters, a boundary before each
+        // name, and one closing each split's stream.
+        let tokens = size - (names.count - 1) + names.count + 2
+        XCTAssertEqual(events.last { $0.phase == .encoding }?.bytesRead, size)
+        XCTAssertLessThanOrEqual(events.last { $0.phase == .encoding }?.tokensWritten ?? .max, tokens)
+        // One event as compression starts, one per shard (a train and a val shard).
+        let compressing = events.filter { $0.phase == .compressing }
+        XCTAssertEqual(compressing.map(\.tokenCount), Array(repeating: tokens, count: 3))
+        XCTAssertEqual(compressing.first?.tokensWritten, 0)
+        XCTAssertEqual(compressing.last?.tokensWritten, tokens)
+        XCTAssertEqual(events.map(\.phase.rawValue), events.map(\.phase.rawValue).sorted(), "passes in order")
+    }
+
+    /// Encoding in parallel chunks and compressing shards on several threads gives the same files,
+    /// byte for byte, as one thread; so does an error, which names the same input.
+    func testOutputIsByteIdenticalForAnyThreadCount() throws {
+        let directory = makeTemporaryDirectory(self)
+        var generator = Xoshiro256(seed: 7)
+        var text = ""
+        for line in 0..<6_000 {
+            let length = 1 + generator.nextInt(below: 40)
+            text += String((0..<length).map { _ in Character(UnicodeScalar(UInt8(97 + generator.nextInt(below: 26)))) })
+            text += line % 7 == 0 ? "é\n\n" : "\n"
+        }
+        writeFile(directory + "/a.txt", text)
+        writeFile(directory + "/b.txt", String(text.reversed()))
+        var outputs: [[String: [UInt8]]] = []
+        for threads in [1, 2, 3] {
+            let out = directory + "/out\(threads)"
+            var options = PrepareOptions(inputs: [directory + "/a.txt", directory + "/b.txt"], outputDirectory: out,
+                                         splitBy: .paragraphs, shardTokens: 20_000, threads: threads)
+            options.chunkBytes = 4_096
+            try Prepare.run(options)
+            let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+            XCTAssertGreaterThan(files.filter { $0.hasPrefix("train_") }.count, 5)
+            var contents: [String: [UInt8]] = [:]
+            for file in files { contents[file] = readBytes(out + "/" + file) }
+            // The manifest names its inputs, the same for every run.
+            outputs.append(contents)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(outputs[0], outputs[2])
+    }
+
+    func testDirectoryInputsAreReadRecursivelyInByteOrder() throws {
+        let directory = makeTemporaryDirectory(self)
+        try FileManager.default.createDirectory(atPath: directory + "/corpus/b", withIntermediateDirectories: true)
+        writeFile(directory + "/corpus/b/2.txt", "beta\n")
+        writeFile(directory + "/corpus/a.txt", "alpha\n")
+        writeFile(directory + "/corpus/notes.md", "ignored\n")
+        writeFile(directory + "/corpus/B.txt", "gamma\n")
+        let out = directory + "/out"
+        try Prepare.run(PrepareOptions(inputs: [directory + "/corpus"], outputDirectory: out, valFraction: 0))
+        let dataset = try PreparedDataset(directory: out)
+        XCTAssertEqual(dataset.manifest.sources.map { ($0.path as NSString).lastPathComponent }, ["B.txt", "a.txt", "2.txt"])
+        let stream = try dataset.readStream(.train)
+        XCTAssertEqual(documentsOf(stream: stream).map { dataset.tokenizer.decode($0) }, ["gamma", "alpha", "beta"])
+
+        try FileManager.default.createDirectory(atPath: directory + "/empty", withIntermediateDirectories: true)
+        XCTAssertThrowsError(try Prepare.run(PrepareOptions(inputs: [directory + "/empty"], outputDirectory: directory + "/out2"))) {
+            XCTAssertEqual($0 as? DataError, .noTextFiles(directory: directory + "/empty"))
+        }
     }
 
     /// A document longer than a piece (1 MiB) is encoded piece by piece, and still gives the tokens

@@ -34,7 +34,10 @@ final class TokenSpoolTests: XCTestCase {
 
     func read(_ spool: TokenSpool, _ range: Range<Int>) throws -> [Int32] {
         var bytes = [UInt8](repeating: 0, count: range.count * spool.tokenBytes)
-        try bytes.withMutableBytes { (buffer) throws(DataError) in try spool.read(tokens: range, into: buffer) }
+        var scratch = [UInt8](repeating: 0, count: TokenSpool.readScratchBytes)
+        try bytes.withMutableBytes { (buffer) throws(DataError) in
+            try scratch.withMutableBytes { (scratch) throws(DataError) in try spool.read(tokens: range, into: buffer, scratch: scratch) }
+        }
         return stride(from: 0, to: bytes.count, by: spool.tokenBytes).map { offset in
             (0..<spool.tokenBytes).reversed().reduce(Int32(0)) { $0 << 8 | Int32(bytes[offset + $1]) }
         }
