@@ -77,7 +77,7 @@ let package = Package(
                 swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Kernels", "Core",
+                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),

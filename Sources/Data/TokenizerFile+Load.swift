@@ -14,4 +14,14 @@ extension TokenizerFile {
             throw .tokenizer(error)
         }
     }
+
+    /// The tokenizer of a dataset directory (its tokenizer.json), or of a tokenizer file.
+    public static func load(datasetOrFile path: String) throws(DataError) -> any Tokenizer {
+        let file = FileSystem.kind(of: path) == .directory ? path + "/" + defaultFileName : path
+        guard FileSystem.kind(of: file) != .missing else {
+            throw .badOption(name: "--tokenizer-from", value: path,
+                             allowed: "a prepared dataset directory (holding \(defaultFileName)) or a tokenizer file")
+        }
+        return try load(path: file)
+    }
 }

@@ -22,7 +22,7 @@ public struct DescentCommand: ParsableCommand {
                 \(StoreOptions.defaultPath)). `descent help VERB` explains every option of a verb.
                 """),
         version: "0.1.0",
-        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self,
+        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self, TokenizerCommand.self,
                       PlotCommand.self, ReportCommand.self, MetricsCommand.self, DiffCommand.self]
     )
 

@@ -18,6 +18,7 @@ import Foundation
 /// A byte-level BPE tokenizer: 256 byte tokens, the merges, then `<|endoftext|>`.
 public struct BytePairTokenizer: Tokenizer, Equatable {
     public static let typeName = TokenizerKind.bytePair.rawValue
+    public var typeName: String { Self.typeName }
     /// The spelling of the boundary token (it is never produced by encoding text).
     public static let endOfText = "<|endoftext|>"
 
@@ -38,6 +39,7 @@ public struct BytePairTokenizer: Tokenizer, Equatable {
 
     public var vocabularySize: Int { 256 + merges.count + 1 }
     public var boundaryToken: Int32 { Int32(256 + merges.count) }
+    public var encodesAnyText: Bool { true }
     /// Tokens that come out of `encode`: the bytes and the merges.
     public var mergeableCount: Int { 256 + merges.count }
 
