@@ -13,6 +13,9 @@ extension TokenizerKind: ExpressibleByArgument {
     public init?(argument: String) { self.init(optionName: argument) }
     public var defaultValueDescription: String { optionName }
     public static var allValueStrings: [String] { allCases.map(\.optionName) }
+    public static var allValueDescriptions: [String: String] {
+        ["char": "one id per character of the corpus", "bpe": "byte-level BPE of --vocab-size ids"]
+    }
 }
 
 struct PrepareCommand: ParsableCommand {
@@ -84,7 +87,7 @@ struct PrepareCommand: ParsableCommand {
         """, valueName: "n"))
     var threads: Int?
 
-    @Option(name: .long, help: ArgumentHelp("The tokenizer to fit: 'char' or 'bpe' (default: char).", valueName: "kind"))
+    @Option(name: .long, help: ArgumentHelp("The tokenizer to fit (default: char).", valueName: "kind"))
     var tokenizer: TokenizerKind?
 
     @Option(name: .customLong("vocab-size"), help: ArgumentHelp("""
