@@ -82,7 +82,7 @@ let package = Package(
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
         .executableTarget(name: "descent-bench",
-                          dependencies: ["Kernels", "Models", "Optimizers", "Training", "Core",
+                          dependencies: ["Kernels", "Models", "Optimizers", "Training", "Data", "Tokenizers", "Core",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: cpuFlags),
 
