@@ -59,12 +59,12 @@ struct TokenizerTrainBenchmark: ParsableCommand {
     @Option(name: .customLong("vocab-size"), help: "Vocabulary size.") var vocabularySize = 4096
     @Option(help: "gpt2 or gpt4.") var pattern: SplitPattern = .gpt2
     @Option(help: "Counting threads.") var threads = 2
-    @Option(help: "Timed runs.") var repeat = 3
+    @Option(name: .customLong("repeat"), help: "Timed runs.") var repeats = 3
 
     func run() throws {
         var seconds: [Double] = []
         var merges = 0
-        for _ in 0..<repeat {
+        for _ in 0..<repeats {
             let started = MonotonicClock.seconds()
             let bytes = try readCorpus(corpus)
             var trainer = BytePairTrainer(options: BytePairOptions(vocabularySize: vocabularySize, pattern: pattern, threads: threads))
@@ -87,7 +87,7 @@ struct TokenizerEncodeBenchmark: ParsableCommand {
     @Option(help: "A prepared dataset (or tokenizer.json) with a BPE tokenizer.") var tokenizer: String
     @Option(help: "The corpus, one UTF-8 text file.") var corpus: String
     @Option(help: "Encoding threads.") var threads = 1
-    @Option(help: "Timed runs.") var repeat = 3
+    @Option(name: .customLong("repeat"), help: "Timed runs.") var repeats = 3
 
     /// What the encoding threads share; each writes only its own count.
     struct Job: @unchecked Sendable {
@@ -116,12 +116,13 @@ struct TokenizerEncodeBenchmark: ParsableCommand {
         var seconds: [Double] = []
         let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
         defer { counts.deallocate() }
-        for _ in 0..<repeat {
+        for _ in 0..<repeats {
             counts.initialize(repeating: 0)
             let started = MonotonicClock.seconds()
             bytes.withUnsafeBufferPointer { text in
                 let job = Job(text: text, pieces: pieces, counts: counts)
-                let work: (Int) -> Void = { thread in
+                let threads = self.threads
+                let work: @Sendable (Int) -> Void = { thread in
                     var tokens: [Int32] = []
                     tokens.reserveCapacity(1 << 20)
                     for index in stride(from: thread, to: job.pieces.count, by: threads) {
