@@ -147,20 +147,28 @@ private struct CountingJob: @unchecked Sendable {
     let tables: UnsafeMutableBufferPointer<ByteStringTable>
 }
 
-/// The merge loop over deduplicated pre-tokens ("words").
+/// The merge loop over deduplicated pre-tokens ("words"). Pairs get dense ids on first sight
+/// (an open-addressing table from the packed pair), so counts and word lists are plain arrays.
 struct PairMerger {
     /// Word w's symbols are `symbols[starts[w] ..< starts[w] + lengths[w]]` (shrinking in place).
     private var symbols: [Int32] = []
     private var starts: [Int] = []
     private var lengths: [Int] = []
     private var weights: [Int] = []
-    private var pairCounts: [UInt64: Int] = [:]
-    /// Words that contained the pair when it was last counted (some may no longer contain it).
-    private var pairWords: [UInt64: [Int32]] = [:]
+    /// Pair table: slot → pair id + 1 (0 = empty).
+    private var slots: [Int32] = [Int32](repeating: 0, count: 1 << 16)
+    private var pairKeys: [UInt64] = []
+    private var pairCounts: [Int] = []
+    /// Words that contained the pair when it was counted (some may no longer contain it).
+    private var pairWords: [[Int32]] = []
     private var heap = PairHeap()
     /// Bytes of every token so far, to find a pair whose bytes already form a token.
     private var tokenBytes: [[UInt8]] = (0..<256).map { [UInt8($0)] }
     private var tokenOfBytes: [[UInt8]: Int32] = [:]
+    /// Pairs whose count rose during the current merge, and a stamp per pair to list each once.
+    private var risen: [Int32] = []
+    private var risenStamp: [Int] = []
+    private var stamp = 0
 
     init(words: [(bytes: [UInt8], count: Int)]) {
         for (index, word) in words.enumerated() {
@@ -169,25 +177,73 @@ struct PairMerger {
             weights.append(word.count)
             symbols += word.bytes.map { Int32($0) }
             for i in 0..<(max(word.bytes.count, 1) - 1) {
-                let pair = Self.key(Int32(word.bytes[i]), Int32(word.bytes[i + 1]))
-                pairCounts[pair, default: 0] += word.count
-                if pairWords[pair]?.last != Int32(index) { pairWords[pair, default: []].append(Int32(index)) }
+                add(Int32(word.bytes[i]), Int32(word.bytes[i + 1]), word.count, word: Int32(index))
             }
         }
         for (byte, bytes) in tokenBytes.enumerated() { tokenOfBytes[bytes] = Int32(byte) }
-        for (pair, count) in pairCounts { heap.push(count: count, pair: pair) }
+        for id in pairKeys.indices { heap.push(count: pairCounts[id], pair: pairKeys[id]) }
+        risen.removeAll()
     }
 
     @inline(__always)
     static func key(_ left: Int32, _ right: Int32) -> UInt64 { UInt64(UInt32(left)) << 32 | UInt64(UInt32(right)) }
 
+    @inline(__always)
+    private static func slot(_ key: UInt64, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) &>> 40) & mask
+    }
+
+    /// The id of a pair, made on first sight.
+    @inline(__always)
+    private mutating func pairId(_ key: UInt64) -> Int {
+        let mask = slots.count - 1
+        var slot = Self.slot(key, mask: mask)
+        while true {
+            let id = Int(slots[slot]) - 1
+            if id < 0 { break }
+            if pairKeys[id] == key { return id }
+            slot = (slot + 1) & mask
+        }
+        let id = pairKeys.count
+        pairKeys.append(key)
+        pairCounts.append(0)
+        pairWords.append([])
+        risenStamp.append(-1)
+        slots[slot] = Int32(id + 1)
+        if pairKeys.count * 2 > slots.count { growSlots() }
+        return id
+    }
+
+    private mutating func growSlots() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (id, key) in pairKeys.enumerated() {
+            var slot = Self.slot(key, mask: mask)
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(id + 1)
+        }
+    }
+
+    /// Adds `delta` to the pair's count; a rise also lists `word` under the pair.
+    @inline(__always)
+    private mutating func add(_ left: Int32, _ right: Int32, _ delta: Int, word: Int32) {
+        let id = pairId(Self.key(left, right))
+        pairCounts[id] += delta
+        guard delta > 0 else { return }
+        if pairWords[id].last != word { pairWords[id].append(word) }
+        if risenStamp[id] != stamp {
+            risenStamp[id] = stamp
+            risen.append(Int32(id))
+        }
+    }
+
     /// Up to `mergeCount` merges; fewer when no pair is left.
     mutating func learn(mergeCount: Int) -> [BytePairTokenizer.Merge] {
         var merges: [BytePairTokenizer.Merge] = []
         var lastVisit = [Int](repeating: -1, count: weights.count)
-        var step = 0
         while merges.count < mergeCount, let top = heap.pop() {
-            let current = pairCounts[top.pair] ?? 0
+            let id = pairId(top.pair)
+            let current = pairCounts[id]
             guard current > 0 else { continue }
             if current != top.count {
                 heap.push(count: current, pair: top.pair)
@@ -204,37 +260,39 @@ struct PairMerger {
                 tokenOfBytes[bytes] = token
                 merges.append(.init(left, right))
             }
-            step += 1
-            var increased: Set<UInt64> = []
-            for word in pairWords.removeValue(forKey: top.pair) ?? [] where lastVisit[Int(word)] != step {
-                lastVisit[Int(word)] = step
-                apply(left, right, token, to: Int(word), increased: &increased)
+            stamp += 1
+            let words = pairWords[id]
+            pairWords[id] = []
+            for word in words where lastVisit[Int(word)] != stamp {
+                lastVisit[Int(word)] = stamp
+                apply(left, right, token, to: Int(word))
             }
-            pairCounts[top.pair] = nil
-            for pair in increased.sorted() {
-                if let count = pairCounts[pair], count > 0 { heap.push(count: count, pair: pair) }
+            pairCounts[id] = 0
+            for risenId in risen where pairCounts[Int(risenId)] > 0 {
+                heap.push(count: pairCounts[Int(risenId)], pair: pairKeys[Int(risenId)])
             }
+            risen.removeAll(keepingCapacity: true)
         }
         return merges
     }
 
-    /// Replaces each (left, right) in word `w`, left to right, by `token`, and moves the word's
-    /// pair counts from its old pairs to its new ones.
-    private mutating func apply(_ left: Int32, _ right: Int32, _ token: Int32, to w: Int, increased: inout Set<UInt64>) {
-        let start = starts[w], length = lengths[w], weight = weights[w]
-        var hasPair = false
-        for i in start..<(start + length - 1) where symbols[i] == left && symbols[i + 1] == right {
-            hasPair = true
-            break
-        }
-        guard hasPair else { return }
-        for i in start..<(start + length - 1) {
-            pairCounts[Self.key(symbols[i], symbols[i + 1]), default: 0] -= weight
-        }
+    /// Replaces each (left, right) in word `w`, left to right, by `token`, moving the counts of
+    /// the neighbouring pairs at each occurrence (x·left → x·token, right·y → token·y).
+    private mutating func apply(_ left: Int32, _ right: Int32, _ token: Int32, to w: Int) {
+        let start = starts[w], end = start + lengths[w], weight = weights[w], word = Int32(w)
         var read = start, write = start
-        let end = start + length
         while read < end {
             if read + 1 < end && symbols[read] == left && symbols[read + 1] == right {
+                if write > start {
+                    let previous = symbols[write - 1]
+                    add(previous, left, -weight, word: word)
+                    add(previous, token, weight, word: word)
+                }
+                if read + 2 < end {
+                    let next = symbols[read + 2]
+                    add(right, next, -weight, word: word)
+                    add(token, next, weight, word: word)
+                }
                 symbols[write] = token
                 read += 2
             } else {
@@ -244,13 +302,6 @@ struct PairMerger {
             write += 1
         }
         lengths[w] = write - start
-        for i in start..<(write - 1) {
-            let pair = Self.key(symbols[i], symbols[i + 1])
-            let before = pairCounts[pair, default: 0]
-            pairCounts[pair] = before + weight
-            if pairWords[pair]?.last != Int32(w) { pairWords[pair, default: []].append(Int32(w)) }
-            increased.insert(pair)
-        }
     }
 }
 
