@@ -12,11 +12,11 @@ final class Vocabulary: @unchecked Sendable {
     private let starts: [Int]
     private let arena: [UInt8]
     /// Bytes → token id, for the bytes and merges.
-    let tokens: ByteStringTable
+    let tokens: FrozenByteStringTable
     /// (left << 32 | right) → token, open addressing; a key of 0 marks an empty slot, and the pair
-    /// (0, 0) is stored with key `UInt64.max` instead.
-    private let pairKeys: [UInt64]
-    private let pairTokens: [Int32]
+    /// (0, 0) is stored with key `UInt64.max` instead. Raw memory, read by many threads.
+    private let pairKeys: UnsafeMutableBufferPointer<UInt64>
+    private let pairTokens: UnsafeMutableBufferPointer<Int32>
     private let pairMask: Int
     /// An identity for per-thread caches (never reused within a process).
     let identity: UInt64
@@ -70,11 +70,19 @@ final class Vocabulary: @unchecked Sendable {
         }
         self.starts = starts
         self.arena = arena
-        self.tokens = tokens
-        pairKeys = keys
-        pairTokens = values
+        self.tokens = FrozenByteStringTable(tokens)
+        pairKeys = .allocate(capacity: size)
+        _ = pairKeys.initialize(from: keys)
+        pairTokens = .allocate(capacity: size)
+        _ = pairTokens.initialize(from: values)
         pairMask = size - 1
         identity = VocabularyIdentity.next()
+    }
+
+    deinit {
+        tokens.deallocate()
+        pairKeys.deallocate()
+        pairTokens.deallocate()
     }
 
     /// Why `merges` cannot be a vocabulary (an id not yet defined, or bytes another token has), or nil.
@@ -105,14 +113,12 @@ final class Vocabulary: @unchecked Sendable {
     func pair(_ left: Int32, _ right: Int32) -> Int32 {
         var key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
         if key == 0 { key = UInt64.max }
-        return pairKeys.withUnsafeBufferPointer { keys in
-            var slot = Self.slot(key, mask: pairMask)
-            while true {
-                let found = keys[slot]
-                if found == key { return pairTokens[slot] }
-                if found == 0 { return -1 }
-                slot = (slot &+ 1) & pairMask
-            }
+        var slot = Self.slot(key, mask: pairMask)
+        while true {
+            let found = pairKeys[slot]
+            if found == key { return pairTokens[slot] }
+            if found == 0 { return -1 }
+            slot = (slot &+ 1) & pairMask
         }
     }
 

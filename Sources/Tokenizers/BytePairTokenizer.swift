@@ -73,13 +73,14 @@ public struct BytePairTokenizer: Tokenizer, Equatable {
     func encode(_ text: UnsafeBufferPointer<UInt8>, appendingTo tokens: inout [Int32], cache: EncodeCache) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let vocabulary = self.vocabulary
+        let lookup = vocabulary.tokens
         PreTokenizer(pattern: pattern).forEachPiece(in: text) { start, end in
             let piece = base + start
             let length = end - start
             let hash = ByteStringTable.hash(piece, length)
-            let whole = vocabulary.tokens.find(piece, length, hash: hash)
+            let whole = lookup.find(piece, length, hash: hash)
             if whole >= 0 {
-                tokens.append(Int32(truncatingIfNeeded: vocabulary.tokens.values[whole]))
+                tokens.append(Int32(truncatingIfNeeded: lookup.values[whole]))
                 return
             }
             if cache.append(piece, length, hash: hash, to: &tokens) { return }

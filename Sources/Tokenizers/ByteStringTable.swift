@@ -24,6 +24,7 @@ struct ByteStringTable {
     }
 
     var count: Int { values.count }
+    var slotsAndMask: ([Int32], Int) { (slots, mask) }
     var arenaBytes: Int { arena.count }
 
     /// The key of entry `index`.
@@ -115,6 +116,56 @@ struct ByteStringTable {
             var slot = Int(truncatingIfNeeded: hashes[index]) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(index + 1)
+        }
+    }
+}
+
+/// A `ByteStringTable` copied into memory that is only read, for lookups from many threads at
+/// once: Swift arrays read from several threads contend on their reference counts, raw memory
+/// does not. The owner calls `deallocate` once no thread uses it.
+struct FrozenByteStringTable: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Int32>
+    private let hashes: UnsafeMutableBufferPointer<UInt64>
+    private let starts: UnsafeMutableBufferPointer<Int>
+    private let arena: UnsafeMutableBufferPointer<UInt8>
+    let values: UnsafeMutableBufferPointer<Int>
+    private let mask: Int
+
+    init(_ table: ByteStringTable) {
+        func copy<T>(_ array: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, array.count))
+            _ = buffer.initialize(from: array)
+            return buffer
+        }
+        let (slotArray, mask) = table.slotsAndMask
+        slots = copy(slotArray)
+        hashes = copy(table.hashes)
+        starts = copy(table.starts)
+        arena = copy(table.arena)
+        values = copy(table.values)
+        self.mask = mask
+    }
+
+    func deallocate() {
+        slots.deallocate()
+        hashes.deallocate()
+        starts.deallocate()
+        arena.deallocate()
+        values.deallocate()
+    }
+
+    /// The entry index of the key `bytes[0..<count]`, or −1.
+    @inline(__always)
+    func find(_ bytes: UnsafePointer<UInt8>, _ count: Int, hash: UInt64) -> Int {
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let entry = Int(slots[slot]) &- 1
+            if entry < 0 { return -1 }
+            if hashes[entry] == hash {
+                let start = starts[entry]
+                if starts[entry &+ 1] &- start == count && memcmp(arena.baseAddress! + start, bytes, count) == 0 { return entry }
+            }
+            slot = (slot &+ 1) & mask
         }
     }
 }

@@ -59,7 +59,7 @@ public struct PreTokenizer: Sendable, Equatable {
     @inline(__always)
     private func scalarClass(_ text: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt8, Int) {
         let lead = text[i]
-        if lead < 0x80 { return (Self.asciiClass[Int(lead)], 1) }
+        if lead < 0x80 { return (table.ascii[Int(lead)], 1) }
         let (value, length) = ValidUTF8.decode(at: i, in: text)
         return (table.classOf(value), length)
     }
@@ -76,9 +76,6 @@ public struct PreTokenizer: Sendable, Equatable {
         }
         return j
     }
-
-    /// ASCII's classes, from the generated tables (so they cannot disagree with them).
-    private static let asciiClass: [UInt8] = (0..<128).map { UnicodeClasses.table.classOf(UInt32($0)) }
 
     // MARK: - Contractions
 

@@ -22,6 +22,8 @@ enum UnicodeClasses {
     struct Table: @unchecked Sendable {
         let pageOfBlock: UnsafePointer<UInt16>
         let classes: UnsafePointer<UInt8>
+        /// The classes of 0…127 (`classes` holds them too; this saves the page load).
+        let ascii: UnsafePointer<UInt8>
 
         @inline(__always)
         func classOf(_ value: UInt32) -> UInt8 {
@@ -54,7 +56,9 @@ enum UnicodeClasses {
         }
         let classes = UnsafeMutablePointer<UInt8>.allocate(capacity: pages.count)
         classes.initialize(from: pages, count: pages.count)
-        return Table(pageOfBlock: UnsafePointer(pageOfBlock), classes: UnsafePointer(classes))
+        let ascii = UnsafeMutablePointer<UInt8>.allocate(capacity: 128)
+        ascii.initialize(from: flat, count: 128)
+        return Table(pageOfBlock: UnsafePointer(pageOfBlock), classes: UnsafePointer(classes), ascii: UnsafePointer(ascii))
     }()
 
     /// The class of `scalar`.
