@@ -10,7 +10,8 @@ medians and ratios. Run through scripts/bench-tokenizer.sh, which builds the rel
   encoding : the 50 MB corpus, Descent's tokenizer trained on tinyshakespeare at 4096, its ranks
              exported to tiktoken with the same pattern; tiktoken encode_ordinary on one thread
              (whole string and ~1 MiB chunks); Descent on 1 and 2 threads (~1 MiB pieces).
-  prepare  : `descent prepare --tokenizer-from` of the 50 MB corpus end to end, 2 threads.
+  prepare  : `descent prepare` of the 50 MB corpus end to end (read, fit or load, encode, shards),
+             2 threads: with --tokenizer-from (encoding only) and with --tokenizer bpe (training too).
 """
 import json
 import os
@@ -78,7 +79,12 @@ def main():
         t0 = time.perf_counter()
         subprocess.run([DESCENT, "prepare", CORPUS, "--out", os.path.join(OUT, "prepare-bench"), "--split-by", "file",
                         "--tokenizer-from", data, "--threads", "2"], check=True, capture_output=True)
-        add("prepare Descent 2t MB/s", os.path.getsize(CORPUS) / (time.perf_counter() - t0) / 1e6)
+        add("prepare --tokenizer-from 2t MB/s", os.path.getsize(CORPUS) / (time.perf_counter() - t0) / 1e6)
+        t0 = time.perf_counter()
+        subprocess.run([DESCENT, "prepare", CORPUS, "--out", os.path.join(OUT, "prepare-bench"), "--split-by", "file",
+                        "--tokenizer", "bpe", "--vocab-size", "4096", "--split-pattern", "gpt2", "--threads", "2"],
+                       check=True, capture_output=True)
+        add("prepare --tokenizer bpe 2t MB/s", os.path.getsize(CORPUS) / (time.perf_counter() - t0) / 1e6)
 
     med = {k: statistics.median(v) for k, v in rows.items()}
     print("\nmedians:")
@@ -91,7 +97,8 @@ def main():
     print(f"  encode 1 thread: Descent / tiktoken whole = {med['encode Descent 1t MB/s'] / med['encode tiktoken whole MB/s']:.2f}x, "
           f"/ tiktoken chunks = {med['encode Descent 1t MB/s'] / best_tk:.2f}x")
     print(f"  encode 2 threads / 1 thread (Descent) = {med['encode Descent 2t MB/s'] / med['encode Descent 1t MB/s']:.2f}x")
-    print(f"  prepare 2 threads / tiktoken 1 thread chunks = {med['prepare Descent 2t MB/s'] / best_tk:.2f}x")
+    for kind in ("--tokenizer-from", "--tokenizer bpe"):
+        print(f"  prepare {kind} (2 threads, end to end) / tiktoken 1 thread chunks = {med[f'prepare {kind} 2t MB/s'] / best_tk:.2f}x")
 
 
 if __name__ == "__main__":
