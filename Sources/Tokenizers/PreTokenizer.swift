@@ -84,24 +84,21 @@ public struct PreTokenizer: Sendable, Equatable {
     private func contractionEnd(_ text: UnsafeBufferPointer<UInt8>, _ i: Int, ignoringCase: Bool) -> Int? {
         let count = text.count
         guard text[i] == UInt8(ascii: "'"), i + 1 < count else { return nil }
-        func letter(at j: Int) -> (UInt32, Int) {
-            ValidUTF8.decode(at: j, in: text)
-        }
-        func matches(_ value: UInt32, _ letter: UInt8) -> Bool {
+        @inline(__always) func matches(_ value: UInt32, _ letter: UInt8) -> Bool {
             ignoringCase ? UnicodeClasses.foldsTo(value, letter) : value == UInt32(letter)
         }
-        let (first, firstLength) = letter(at: i + 1)
-        for single in [UInt8(ascii: "s"), UInt8(ascii: "d"), UInt8(ascii: "m"), UInt8(ascii: "t")] where matches(first, single) {
+        let (first, firstLength) = ValidUTF8.decode(at: i + 1, in: text)
+        if matches(first, UInt8(ascii: "s")) || matches(first, UInt8(ascii: "d")) || matches(first, UInt8(ascii: "m"))
+            || matches(first, UInt8(ascii: "t")) {
             return i + 1 + firstLength
         }
         let next = i + 1 + firstLength
         guard next < count else { return nil }
-        let (second, secondLength) = letter(at: next)
-        for (a, b) in [(UInt8(ascii: "l"), UInt8(ascii: "l")), (UInt8(ascii: "v"), UInt8(ascii: "e")),
-                       (UInt8(ascii: "r"), UInt8(ascii: "e"))] where matches(first, a) && matches(second, b) {
-            return next + secondLength
-        }
-        return nil
+        let (second, secondLength) = ValidUTF8.decode(at: next, in: text)
+        let isPair = (matches(first, UInt8(ascii: "l")) && matches(second, UInt8(ascii: "l")))
+            || (matches(first, UInt8(ascii: "v")) && matches(second, UInt8(ascii: "e")))
+            || (matches(first, UInt8(ascii: "r")) && matches(second, UInt8(ascii: "e")))
+        return isPair ? next + secondLength : nil
     }
 
     // MARK: - Whitespace alternatives

@@ -65,6 +65,7 @@ enum UnicodeClasses {
     static func classOf(_ scalar: Unicode.Scalar) -> UInt8 { table.classOf(scalar.value) }
 
     /// Whether `(?i:letter)` matches `value` in tiktoken's engine (`letter` lowercase ASCII).
+    @inline(__always)
     static func foldsTo(_ value: UInt32, _ letter: UInt8) -> Bool {
         if value == UInt32(letter) || value == UInt32(letter - 0x20) { return true }
         guard value >= 0x80 else { return false }
