@@ -19,8 +19,7 @@ extension TokenizerFile {
     public static func load(datasetOrFile path: String) throws(DataError) -> any Tokenizer {
         let file = FileSystem.kind(of: path) == .directory ? path + "/" + defaultFileName : path
         guard FileSystem.kind(of: file) != .missing else {
-            throw .badOption(name: "--tokenizer-from", value: path,
-                             allowed: "a prepared dataset directory (holding \(defaultFileName)) or a tokenizer file")
+            throw file == path ? .fileNotFound(path: path) : .notADataset(path: path)
         }
         return try load(path: file)
     }
