@@ -136,6 +136,22 @@ final class BytePairTokenizerTests: XCTestCase {
         }
     }
 
+    /// Runs of one letter: overlapping occurrences of a pair ("aaa" merges as aa·a, left to right),
+    /// whose count updates must stay exact; every token's bytes stay distinct and text round-trips.
+    func testRunsOfOneLetterKeepTokensDistinct() throws {
+        var texts: [String] = []
+        for length in 1...40 {
+            for copy in 0..<(41 - length) { texts.append(String(repeating: copy % 3 == 0 ? "a" : "b", count: length) + " ") }
+        }
+        let tokenizer = try train(texts, vocabularySize: 330)
+        let spelled = Set((0..<tokenizer.mergeableCount).map { tokenizer.bytes(of: Int32($0)) })
+        XCTAssertEqual(spelled.count, tokenizer.mergeableCount)
+        for length in [1, 7, 39, 40, 41, 97] {
+            let text = String(repeating: "a", count: length) + " " + String(repeating: "b", count: length)
+            XCTAssertEqual(tokenizer.decode(try tokenizer.encode(text)), text)
+        }
+    }
+
     /// Long pieces merge with a heap; it must give the scan's tokens.
     func testHeapMergeEqualsScanMerge() throws {
         let tokenizer = try train([Self.corpus, String(repeating: "ab ", count: 50), String(repeating: " ", count: 200)],
