@@ -68,7 +68,25 @@ struct ByteStringTable {
     private func matches(_ entry: Int, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Bool {
         let start = starts[entry]
         guard starts[entry + 1] - start == count else { return false }
-        return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, bytes, count) == 0 }
+        return arena.withUnsafeBufferPointer { Self.equal($0.baseAddress! + start, bytes, count) }
+    }
+
+    /// Whether `count` bytes at `a` and `b` are equal: eight at a time, most keys being short
+    /// enough that a call to memcmp would cost more than the comparison.
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        var i = 0
+        while i &+ 8 <= count {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                return false
+            }
+            i &+= 8
+        }
+        while i < count {
+            if a[i] != b[i] { return false }
+            i &+= 1
+        }
+        return true
     }
 
     /// The index of the key, inserted with `value` if absent (`inserted` tells which).
@@ -163,7 +181,7 @@ struct FrozenByteStringTable: @unchecked Sendable {
             if entry < 0 { return -1 }
             if hashes[entry] == hash {
                 let start = starts[entry]
-                if starts[entry &+ 1] &- start == count && memcmp(arena.baseAddress! + start, bytes, count) == 0 { return entry }
+                if starts[entry &+ 1] &- start == count && ByteStringTable.equal(arena.baseAddress! + start, bytes, count) { return entry }
             }
             slot = (slot &+ 1) & mask
         }
