@@ -34,6 +34,8 @@ struct CorpusFit {
             digests.append(sink.digest)
             sources.append(.init(path: input, bytes: try InputFile(path: input).size, textBytes: textBytes))
         }
+        // An empty corpus is reported as such, not as a vocabulary it cannot fill.
+        guard digests.contains(where: { $0.documents > 0 }) else { throw .emptyCorpus(inputs: inputs) }
         let tokenizer: any Tokenizer
         do { tokenizer = try sink.trainer.makeTokenizer() } catch { throw .tokenizer(error) }
         return CorpusFit(tokenizer: tokenizer, documents: digests.reduce(0) { $0 + $1.documents },

@@ -50,6 +50,8 @@ final class CLITokenizerTests: CLITestCase {
         assertUserError(try descent("prepare", "play.txt", "--out", "data/x", "--tokenizer", "bpe", "--vocab-size", "5000"),
                         contains: "Use --vocab-size")
         assertUsageError(try descent("prepare", "play.txt", "--out", "data/x", "--tokenizer", "wordpiece"), contains: "--tokenizer")
+        try write("\n\n", to: "blank.txt")
+        assertUserError(try descent("prepare", "blank.txt", "--out", "data/x", "--tokenizer", "bpe"), contains: "no text found")
         assertUsageError(try descent("prepare", "play.txt", "--out", "data/x", "--split-pattern", "gpt5"), contains: "--split-pattern")
         assertUsageError(try descent("prepare", "play.txt", "--out", "data/x", "--vocab-size", "300"), contains: "--tokenizer bpe")
 
