@@ -162,9 +162,9 @@ public struct BytePairTokenizer: Tokenizer, Equatable {
 }
 
 /// Where a UTF-8 byte string stops being complete characters.
-enum CompleteUTF8 {
+public enum CompleteUTF8 {
     /// `bytes.count`, less a final sequence whose lead byte promises more bytes than follow.
-    static func prefixLength(_ bytes: [UInt8]) -> Int {
+    public static func prefixLength(_ bytes: [UInt8]) -> Int {
         var start = bytes.count - 1
         var continuations = 0
         while start >= 0 && continuations < 3 && bytes[start] & 0xC0 == 0x80 {
