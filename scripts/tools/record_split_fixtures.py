@@ -70,8 +70,8 @@ def main():
         records.append({"text": text, "gpt4": pieces4, "gpt2": pieces2})
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(records, f, ensure_ascii=False, indent=0)
-        f.write("\n")
+        # One record per line: small diffs when the fixture is regenerated.
+        f.write("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n")
     print(f"wrote {len(records)} strings to {args.out}", file=sys.stderr)
 
 
