@@ -35,73 +35,35 @@ public struct BytePairOptions: Sendable, Equatable {
     }
 }
 
-/// Counts pre-tokens, then learns merges (see the file header).
+/// Counts pre-tokens, then learns merges (see the file header). Text is gathered into batches
+/// of 8 MiB; each full batch is counted in the background (on `options.threads` threads) while the
+/// next one is read. A copy of a trainer shares its counts: use each trainer as one value.
 public struct BytePairTrainer: TokenizerTrainer {
     public let options: BytePairOptions
     /// Text waiting to be counted, and where its pieces end.
     private var batch: [UInt8] = []
     private var pieceEnds: [Int] = []
-    /// One table per counting thread, merged at the end.
-    private var counts: [ByteStringTable]
+    private let counter: PreTokenCounter
     private static let batchBytes = 8 << 20
 
     public init(options: BytePairOptions) {
         self.options = options
-        counts = (0..<max(1, options.threads)).map { _ in ByteStringTable(capacity: 1 << 14) }
+        counter = PreTokenCounter(threads: max(1, options.threads), pattern: PreTokenizer(pattern: options.pattern))
     }
 
     public mutating func observe(utf8 text: UnsafeBufferPointer<UInt8>) {
         guard text.count > 0 else { return }
         batch.append(contentsOf: text)
         pieceEnds.append(batch.count)
-        if batch.count >= Self.batchBytes { countBatch() }
+        if batch.count >= Self.batchBytes { submitBatch() }
     }
 
-    /// Counts the batch: its pieces split into near-equal runs, one per thread, a long piece cut at
-    /// a safe cut (a pre-token boundary of both patterns).
-    private mutating func countBatch() {
+    private mutating func submitBatch() {
         guard !batch.isEmpty else { return }
-        let threads = counts.count
-        let pieceEnds = self.pieceEnds
-        var segments: [Range<Int>] = []
-        batch.withUnsafeBufferPointer { text in
-            var start = 0
-            for t in 0..<threads where start < text.count {
-                let target = t == threads - 1 ? text.count : max(start, text.count * (t + 1) / threads)
-                var end = text.count
-                if target < text.count {
-                    // The first piece end at or after the target, or a safe cut before it.
-                    let pieceEnd = pieceEnds.first { $0 >= target } ?? text.count
-                    let lower = max(start + 1, target)
-                    let cut = lower < pieceEnd ? SafeCut.first(in: text, candidates: lower..<pieceEnd) : nil
-                    end = cut ?? pieceEnd
-                }
-                segments.append(start..<end)
-                start = end
-            }
-        }
-        let pattern = PreTokenizer(pattern: options.pattern)
-        let segmentList = segments
-        counts.withUnsafeMutableBufferPointer { tables in
-            batch.withUnsafeBufferPointer { text in
-                let shared = CountingJob(text: text, tables: tables)
-                DispatchQueue.concurrentPerform(iterations: segmentList.count) { t in
-                    let segment = segmentList[t]
-                    // The pieces of this segment: cut at the batch's piece ends inside it.
-                    var start = segment.lowerBound
-                    var ends = pieceEnds.filter { $0 > segment.lowerBound && $0 < segment.upperBound }
-                    ends.append(segment.upperBound)
-                    let base = shared.text.baseAddress!
-                    for end in ends {
-                        let piece = UnsafeBufferPointer(start: base + start, count: end - start)
-                        pattern.forEachPiece(in: piece) { s, e in shared.tables[t].add(base + start + s, e - s, amount: 1) }
-                        start = end
-                    }
-                }
-            }
-        }
-        batch.removeAll(keepingCapacity: true)
-        self.pieceEnds.removeAll(keepingCapacity: true)
+        counter.submit(text: batch, pieceEnds: pieceEnds)
+        batch = []
+        batch.reserveCapacity(Self.batchBytes + (1 << 20))
+        pieceEnds = []
     }
 
     public mutating func makeTokenizer() throws(TokenizerError) -> any Tokenizer {
@@ -110,7 +72,8 @@ public struct BytePairTrainer: TokenizerTrainer {
 
     /// The pre-tokens counted so far, in byte order, with their counts.
     mutating func preTokenCounts() -> [(bytes: [UInt8], count: Int)] {
-        countBatch()
+        submitBatch()
+        let counts = counter.finish()
         var total = ByteStringTable(capacity: counts[0].count)
         for table in counts {
             table.arena.withUnsafeBufferPointer { arena in
@@ -137,6 +100,84 @@ public struct BytePairTrainer: TokenizerTrainer {
             throw .vocabularySize(requested: target, possible: merges.count + BytePairOptions.minimumVocabularySize)
         }
         return try BytePairTokenizer(pattern: options.pattern, merges: merges)
+    }
+}
+
+/// Counts batches of pre-tokens into one table per thread, a batch at a time in the background.
+/// Only the job in flight touches `text`, `pieceEnds` and `tables` until `wait` returns; table t
+/// is written only by segment t of a batch, so the counts do not depend on timing.
+private final class PreTokenCounter: @unchecked Sendable {
+    private let threads: Int
+    private let pattern: PreTokenizer
+    private var tables: [ByteStringTable]
+    private var text: [UInt8] = []
+    private var pieceEnds: [Int] = []
+    private let group = DispatchGroup()
+
+    init(threads: Int, pattern: PreTokenizer) {
+        self.threads = threads
+        self.pattern = pattern
+        tables = (0..<threads).map { _ in ByteStringTable(capacity: 1 << 14) }
+    }
+
+    /// Counts `text` (pieces ending at `pieceEnds`) in the background, after the batch before it.
+    func submit(text: [UInt8], pieceEnds: [Int]) {
+        group.wait()
+        self.text = text
+        self.pieceEnds = pieceEnds
+        DispatchQueue.global().async(group: group) { self.countBatch() }
+    }
+
+    /// Waits for the last batch and gives the tables.
+    func finish() -> [ByteStringTable] {
+        group.wait()
+        return tables
+    }
+
+    /// The batch's pieces split into near-equal runs, one per thread, a long piece cut at a safe
+    /// cut (a pre-token boundary of both patterns).
+    private func segments() -> [Range<Int>] {
+        text.withUnsafeBufferPointer { text in
+            var segments: [Range<Int>] = []
+            var start = 0
+            for t in 0..<threads where start < text.count {
+                let target = t == threads - 1 ? text.count : max(start, text.count * (t + 1) / threads)
+                var end = text.count
+                if target < text.count {
+                    // The first piece end at or after the target, or a safe cut before it.
+                    let pieceEnd = pieceEnds.first { $0 >= target } ?? text.count
+                    let lower = max(start + 1, target)
+                    let cut = lower < pieceEnd ? SafeCut.first(in: text, candidates: lower..<pieceEnd) : nil
+                    end = cut ?? pieceEnd
+                }
+                segments.append(start..<end)
+                start = end
+            }
+            return segments
+        }
+    }
+
+    private func countBatch() {
+        let segments = segments()
+        let pattern = self.pattern, pieceEnds = self.pieceEnds
+        tables.withUnsafeMutableBufferPointer { tables in
+            text.withUnsafeBufferPointer { text in
+                let shared = CountingJob(text: text, tables: tables)
+                DispatchQueue.concurrentPerform(iterations: segments.count) { t in
+                    let segment = segments[t]
+                    // The pieces of this segment: cut at the batch's piece ends inside it.
+                    var start = segment.lowerBound
+                    var ends = pieceEnds.filter { $0 > segment.lowerBound && $0 < segment.upperBound }
+                    ends.append(segment.upperBound)
+                    let base = shared.text.baseAddress!
+                    for end in ends {
+                        let piece = UnsafeBufferPointer(start: base + start, count: end - start)
+                        pattern.forEachPiece(in: piece) { s, e in shared.tables[t].add(base + start + s, e - s, amount: 1) }
+                        start = end
+                    }
+                }
+            }
+        }
     }
 }
 
