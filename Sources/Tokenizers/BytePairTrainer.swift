@@ -7,8 +7,9 @@
 // Tie-breaking: among pairs of equal count, the one with the smallest left id wins, then the
 // smallest right id. Pre-tokens are processed in byte order of their text, so the tokenizer is a
 // pure function of the corpus and the options: the same file bytes for any thread count and any
-// order in which pieces arrive in a batch. A pair whose bytes already form a token (it can happen:
-// "ab"+"c" and "a"+"bc") is merged into that token and adds no id. Worked example: "aaabdaaabac"
+// order in which pieces arrive in a batch. A pair whose bytes already form a token would be merged
+// into that token and add no id, so tokens stay distinct by their bytes (tiktoken's rank file maps
+// bytes to one rank); no corpus tried has produced one. Worked example: "aaabdaaabac"
 // gives aa (count 4), then ab (count 2, tied with aa·a, and 97 < 256), then aa·ab.
 // Not handled: a minimum pair frequency (every pair seen once may merge), and special tokens other
 // than the boundary.
