@@ -173,6 +173,32 @@ final class BytePairTokenizerTests: XCTestCase {
         }
     }
 
+    func testExportsCarryEveryTokenAndThePattern() throws {
+        let tokenizer = try train([Self.corpus], vocabularySize: 320)
+        let lines = tokenizer.tiktokenRanks().split(separator: "\n")
+        XCTAssertEqual(lines.count, tokenizer.mergeableCount)
+        for (rank, line) in lines.enumerated() {
+            let parts = line.split(separator: " ")
+            XCTAssertEqual(parts.count, 2)
+            XCTAssertEqual(Int(parts[1]), rank)
+            XCTAssertEqual(Data(base64Encoded: String(parts[0])).map(Array.init), tokenizer.bytes(of: Int32(rank)))
+        }
+        let json = try JSONSerialization.jsonObject(with: try tokenizer.huggingFaceJSON()) as? [String: Any]
+        let model = json?["model"] as? [String: Any]
+        let vocab = model?["vocab"] as? [String: Int]
+        XCTAssertEqual(Set(vocab?.values ?? [:].values), Set(0..<tokenizer.mergeableCount))
+        XCTAssertEqual(vocab?["Ġ"], 32, "GPT-2's byte-level alphabet: space is Ġ")
+        XCTAssertGreaterThanOrEqual((model?["merges"] as? [[String]])?.count ?? 0, tokenizer.merges.count)
+        XCTAssertEqual(model?["ignore_merges"] as? Bool, true)
+        let split = ((json?["pre_tokenizer"] as? [String: Any])?["pretokenizers"] as? [[String: Any]])?.first
+        XCTAssertEqual((split?["pattern"] as? [String: String])?["Regex"], SplitPattern.gpt4.onigurumaRegex)
+        XCTAssertFalse(SplitPattern.gpt4.onigurumaRegex.contains("{1,3}+"))
+        XCTAssertEqual(SplitPattern.gpt2.onigurumaRegex, SplitPattern.gpt2.regex)
+        let added = (json?["added_tokens"] as? [[String: Any]])?.first
+        XCTAssertEqual(added?["id"] as? Int, Int(tokenizer.boundaryToken))
+        XCTAssertEqual(added?["content"] as? String, "<|endoftext|>")
+    }
+
     func testDecodeDropsACharacterCutAtTheEnd() throws {
         let tokenizer = try train([Self.corpus], vocabularySize: 300)
         let crab = Array("a🦀".utf8)
