@@ -60,6 +60,30 @@ final class BytePairTokenizerTests: XCTestCase {
         }
     }
 
+    /// The piece contract of `Tokenizer`: cut at safe cuts, the pieces encode to the whole's tokens.
+    func testPiecesCutAtSafeCutsEncodeAsTheWhole() throws {
+        for pattern in SplitPattern.allCases {
+            let tokenizer = try train([Self.corpus, Self.corpus.lowercased()], vocabularySize: 380, pattern: pattern)
+            var generator = SystemRandomNumberGeneratorSeeded(seed: 99)
+            var cutsSeen = 0
+            for _ in 0..<200 {
+                let text = randomString(&generator, length: 10 + Int(generator.next() % 60)) + "\nend\n" + randomString(&generator, length: 8)
+                let bytes = Array(text.utf8)
+                let whole = try tokenizer.encode(text)
+                let cuts = bytes.withUnsafeBufferPointer { buffer in (0..<bytes.count).filter { SafeCut.isSafeCut(buffer, at: $0) } }
+                cutsSeen += cuts.count
+                var tokens: [Int32] = []
+                var start = 0
+                for end in cuts + [bytes.count] {
+                    try Array(bytes[start..<end]).withUnsafeBufferPointer { try tokenizer.encode(utf8: $0, appendingTo: &tokens) }
+                    start = end
+                }
+                XCTAssertEqual(tokens, whole, "\(pattern) on \(text.debugDescription) cut at \(cuts)")
+            }
+            XCTAssertGreaterThan(cutsSeen, 200)
+        }
+    }
+
     func testSpecialTokenSpellingIsOrdinaryText() throws {
         let tokenizer = try train([Self.corpus], vocabularySize: 300)
         let tokens = try tokenizer.encode("<|endoftext|>")
