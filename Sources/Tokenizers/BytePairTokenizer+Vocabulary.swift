@@ -247,13 +247,45 @@ enum VocabularyIdentity {
     }
 }
 
-/// Pre-token → tokens, for pieces that are not tokens themselves. One per thread (see
-/// `forCurrentThread`); emptied when it holds more than `limitBytes` of keys and tokens.
-final class EncodeCache {
-    private var table = ByteStringTable(capacity: 4096)
+/// Pre-token → tokens, for pieces that are not tokens themselves: a value, moved out of its
+/// thread's `EncodeCache` for one `encode` call (so the hot loop touches a local, not a class's
+/// arrays, which would cost a retain and release per access). Emptied when it holds more than
+/// `limitBytes` of keys and tokens.
+struct PieceCache {
+    private var table: ByteStringTable
     private var stored: [Int32] = []
-    private let identity: UInt64
     static let limitBytes = 8 << 20
+    /// A placeholder left in the class while the cache is out (copying it allocates nothing).
+    static let placeholder = PieceCache(capacity: 0)
+
+    init(capacity: Int) { table = ByteStringTable(capacity: capacity) }
+
+    /// Appends the cached tokens of the piece; false when it is not cached.
+    @inline(__always)
+    func append(_ piece: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, to tokens: inout [Int32]) -> Bool {
+        let index = table.find(piece, length, hash: hash)
+        guard index >= 0 else { return false }
+        let packed = table.values[index]
+        let start = packed >> 16, count = packed & 0xFFFF
+        stored.withUnsafeBufferPointer { tokens.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<(start + count)])) }
+        return true
+    }
+
+    mutating func insert(_ piece: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, tokens: ArraySlice<Int32>) {
+        guard tokens.count <= 0xFFFF else { return }
+        if table.arenaBytes + stored.count * 4 > Self.limitBytes {
+            table.removeAll()
+            stored.removeAll(keepingCapacity: true)
+        }
+        let (_, inserted) = table.findOrInsert(piece, length, hash: hash, value: stored.count << 16 | tokens.count)
+        if inserted { stored += tokens }
+    }
+}
+
+/// One thread's `PieceCache` for one vocabulary (see `forCurrentThread`).
+final class EncodeCache {
+    var pieces = PieceCache(capacity: 4096)
+    private let identity: UInt64
 
     init(identity: UInt64) { self.identity = identity }
 
@@ -268,24 +300,12 @@ final class EncodeCache {
         return cache
     }
 
-    /// Appends the cached tokens of the piece; false when it is not cached.
-    @inline(__always)
-    func append(_ piece: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, to tokens: inout [Int32]) -> Bool {
-        let index = table.find(piece, length, hash: hash)
-        guard index >= 0 else { return false }
-        let packed = table.values[index]
-        let start = packed >> 16, count = packed & 0xFFFF
-        tokens.append(contentsOf: stored[start..<(start + count)])
-        return true
+    /// Moves the cache out (the class keeps a placeholder until `put`).
+    func take() -> PieceCache {
+        var taken = PieceCache.placeholder
+        swap(&taken, &pieces)
+        return taken
     }
 
-    func insert(_ piece: UnsafePointer<UInt8>, _ length: Int, hash: UInt64, tokens: ArraySlice<Int32>) {
-        guard tokens.count <= 0xFFFF else { return }
-        if table.arenaBytes + stored.count * 4 > Self.limitBytes {
-            table.removeAll()
-            stored.removeAll(keepingCapacity: true)
-        }
-        let (_, inserted) = table.findOrInsert(piece, length, hash: hash, value: stored.count << 16 | tokens.count)
-        if inserted { stored += tokens }
-    }
+    func put(_ cache: PieceCache) { pieces = cache }
 }

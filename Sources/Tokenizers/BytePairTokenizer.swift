@@ -65,12 +65,14 @@ public struct BytePairTokenizer: Tokenizer, Equatable {
     // MARK: - Encoding
 
     public func encode(utf8 text: UnsafeBufferPointer<UInt8>, appendingTo tokens: inout [Int32]) throws(TokenizerError) {
-        let cache = EncodeCache.forCurrentThread(vocabulary)
-        encode(text, appendingTo: &tokens, cache: cache)
+        let holder = EncodeCache.forCurrentThread(vocabulary)
+        var cache = holder.take()
+        encode(text, appendingTo: &tokens, cache: &cache)
+        holder.put(cache)
     }
 
-    /// Encodes with an explicit cache (one per thread; the protocol method keeps one per thread).
-    func encode(_ text: UnsafeBufferPointer<UInt8>, appendingTo tokens: inout [Int32], cache: EncodeCache) {
+    /// Encodes with an explicit cache (the protocol method keeps one per thread).
+    func encode(_ text: UnsafeBufferPointer<UInt8>, appendingTo tokens: inout [Int32], cache: inout PieceCache) {
         guard let base = text.baseAddress, text.count > 0 else { return }
         let vocabulary = self.vocabulary
         let lookup = vocabulary.tokens
