@@ -68,16 +68,19 @@ let package = Package(
         .target(name: "RunRecords", swiftSettings: cpuFlags),
         // Charts as deterministic SVG and the one-page HTML report, with their maths (ticks, scales,
         // smoothing, downsampling). Knows nothing of runs or databases.
-        .target(name: "Plots", swiftSettings: cpuFlags),
+        .target(name: "Plots", dependencies: ["Core"], swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
         .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
         .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "Tokenizers", "RunRecords",
                                                  "Kernels", "Core"],
                 swiftSettings: cpuFlags),
+        // The loss landscape (Li et al. 2018): filter-normalized directions, the loss on a grid of a
+        // plane through the weights, the principal plane of a training path.
+        .target(name: "Landscape", dependencies: ["Models", "Parameters", "Data", "Kernels", "Core"], swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Kernels", "Core",
+                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -93,10 +96,13 @@ let package = Package(
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "PlotsTests", dependencies: ["Plots"], swiftSettings: cpuFlags),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],
+                    swiftSettings: cpuFlags),
+        .testTarget(name: "LandscapeTests", dependencies: ["Landscape", "Training", "Data", "Models", "Parameters", "RunRecords", "Kernels",
+                                                           "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Data", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),

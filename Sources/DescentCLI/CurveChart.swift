@@ -17,6 +17,9 @@ struct CurveOptions {
     static let loss = "loss"
     var isLoss: Bool { metric == Self.loss }
     var learningRatePanel = true
+    /// Draw per-step values under their moving average; off, only the average (many runs of many
+    /// steps overlap in a band otherwise).
+    var rawSeries = true
     var gradientPanel = false
 }
 
@@ -36,7 +39,8 @@ enum CurveChart {
                          height: 360)
             for (index, run) in runs.enumerated() {
                 let color = Color.run(index)
-                main.series += smoothedSeries(run, .trainLoss, color: color, x: mappings[index], weight: options.smoothing)
+                main.series += smoothedSeries(run, .trainLoss, color: color, x: mappings[index], weight: options.smoothing,
+                                              includesRaw: options.rawSeries)
                 let val = points(run, .valLoss, x: mappings[index])
                 if !val.isEmpty { main.series.append(Series(name: run.name, metric: MetricName.valLoss.rawValue, role: .measured, color: color, points: val)) }
             }
@@ -109,13 +113,18 @@ enum CurveChart {
         return [Series(name: run.name, metric: name.rawValue, role: .measured, color: color, points: points(run, name, x: x))]
     }
 
-    static func smoothedSeries(_ run: RunHistory, _ name: MetricName, color: Color, x: (Int) -> Double, weight: Double?) -> [Series] {
+    /// Without `includesRaw`, only the average (or, unsmoothed, the values drawn as it would be).
+    static func smoothedSeries(_ run: RunHistory, _ name: MetricName, color: Color, x: (Int) -> Double, weight: Double?,
+                               includesRaw: Bool = true) -> [Series] {
         let raw = points(run, name, x: x)
         let weight = weight ?? Smoothing.automaticWeight(count: raw.count)
         let rawSeries = Series(name: run.name, metric: name.rawValue, role: .raw, color: color, points: raw)
-        guard weight > 0 else { return [rawSeries] }
+        guard weight > 0 else {
+            return [Series(name: run.name, metric: name.rawValue, role: includesRaw ? .raw : .smoothed, color: color, points: raw)]
+        }
         let smoothed = zip(raw, Smoothing.ema(raw.map(\.y), weight: weight)).map { ChartPoint(x: $0.x, y: $1) }
-        return [rawSeries, Series(name: run.name, metric: name.rawValue, role: .smoothed, color: color, points: smoothed)]
+        let average = Series(name: run.name, metric: name.rawValue, role: .smoothed, color: color, points: smoothed)
+        return includesRaw ? [rawSeries, average] : [average]
     }
 
     static func points(_ run: RunHistory, _ name: MetricName, x: (Int) -> Double) -> [ChartPoint] {

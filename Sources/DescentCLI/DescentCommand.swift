@@ -22,8 +22,9 @@ public struct DescentCommand: ParsableCommand {
                 \(StoreOptions.defaultPath)). `descent help VERB` explains every option of a verb.
                 """),
         version: "0.1.0",
-        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self, TokenizerCommand.self,
-                      PlotCommand.self, ReportCommand.self, MetricsCommand.self, DiffCommand.self]
+        subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self,
+                      TokenizerCommand.self, PlotCommand.self, ReportCommand.self, MetricsCommand.self, DiffCommand.self,
+                      LRFindCommand.self, LandscapeCommand.self, SweepCommand.self]
     )
 
     public init() {}

@@ -68,6 +68,12 @@ struct PlotCommand: ParsableCommand {
     @Flag(name: .customLong("no-lr"), help: "Leave out the learning-rate panel.")
     var noLearningRate = false
 
+    @Flag(name: .customLong("no-raw"), help: "Draw only the moving average of the training loss, not every step under it.")
+    var noRaw = false
+
+    @Option(name: .long, help: ArgumentHelp("The chart's title (default: the runs' names).", valueName: "text"))
+    var title: String?
+
     @OptionGroup var curves: CurveArguments
     @OptionGroup var storeOptions: StoreOptions
 
@@ -92,7 +98,8 @@ struct PlotCommand: ParsableCommand {
         options.smoothing = curves.smoothing
         options.metric = metric
         options.learningRatePanel = !noLearningRate
-        let chart = try CurveChart.make(runs: histories, options: options, title: runs.joined(separator: ", "))
+        options.rawSeries = !noRaw
+        let chart = try CurveChart.make(runs: histories, options: options, title: title ?? runs.joined(separator: ", "))
         try writeOutput(chart.svg(), to: output)
         Console.error("wrote \(output)")
     }

@@ -8,6 +8,7 @@
 // terminals narrower than "step N/M" (the line is cut), and colour.
 
 import ArgumentParser
+import Core
 import Foundation
 import Plots
 import RunRecords

@@ -4,6 +4,7 @@
 // on a step, token or time axis.
 
 import ArgumentParser
+import Core
 import Foundation
 import Plots
 import RunRecords

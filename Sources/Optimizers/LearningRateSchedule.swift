@@ -52,3 +52,28 @@ public struct WarmupCosineSchedule: LearningRateSchedule, Equatable {
         return minimum + 0.5 * (peak - minimum) * (1 + cos(Double.pi * progress))
     }
 }
+
+/// The LR range test's schedule (Smith 2017; fastai's `SchedExp` in `lr_find`): the rate grows
+/// geometrically from `start` towards `end` over `steps` steps,
+///
+///     lr(s) = start · (end / start)^(s / steps),   s = 0 … steps − 1,
+///
+/// so step 0 runs at `start` and the last step one ratio short of `end`, as fastai's does.
+/// Steps past the range hold `end`.
+public struct ExponentialRangeSchedule: LearningRateSchedule, Equatable {
+    public let start: Double
+    public let end: Double
+    public let steps: Int
+
+    public init(start: Double, end: Double, steps: Int) {
+        precondition(start > 0 && end > start && steps >= 1, "ExponentialRangeSchedule: needs 0 < start < end and steps ≥ 1")
+        self.start = start
+        self.end = end
+        self.steps = steps
+    }
+
+    public func learningRate(at step: Int) -> Double {
+        guard step < steps else { return end }
+        return start * pow(end / start, Double(max(step, 0)) / Double(steps))
+    }
+}

@@ -84,10 +84,10 @@ extension Chart {
     private func clipID(_ panel: Panel) -> String { "\(identifier)-clip-\(panel.id)" }
 
     private func xAxis() -> AxisLayout {
-        let values = panels.flatMap { $0.series.flatMap { $0.points.map(\.x) } }
+        let values = panels.flatMap { $0.series.flatMap { $0.points.map(\.x) } } + xGuides.map(\.value)
         let ticks = max(3, Int((width - 320) / 110))
-        return AxisLayout(values: values, kind: .linear, style: xStyle, tickCount: ticks, widensToTicks: false,
-                          includesZero: xStyle == .duration)
+        return AxisLayout(values: values, kind: xScale, style: xStyle, tickCount: ticks, widensToTicks: false,
+                          includesZero: xStyle == .duration && xScale == .linear)
     }
 
     private func yAxis(_ panel: Panel) -> AxisLayout {
@@ -141,10 +141,21 @@ extension Chart {
             guard let y = yScale.position(guide.value) else { continue }
             out.open("g", ["class": "guide"])
             out.element("line", ["x1": Markup.number(left), "x2": Markup.number(right), "y1": Markup.number(y), "y2": Markup.number(y),
-                                 "stroke": Color.clip.hex, "stroke-width": "1", "stroke-dasharray": "6 4"])
+                                 "stroke": guide.color.hex, "stroke-width": "1", "stroke-dasharray": "6 4"])
             // At the left, above the line: clear of a rug along the bottom edge and of the
             // curves' ends at the right.
-            out.element("text", ["x": Markup.number(left + 6), "y": Markup.number(y - 5), "fill": Color.clip.hex], text: guide.label)
+            out.element("text", ["x": Markup.number(left + 6), "y": Markup.number(y - 5), "fill": guide.color.hex], text: guide.label)
+            out.close("g")
+        }
+
+        for (index, guide) in xGuides.enumerated() {
+            guard let x = xScale.position(guide.value) else { continue }
+            out.open("g", ["class": "x-guide", "data-value": String(guide.value)])
+            out.element("line", ["x1": Markup.number(x), "x2": Markup.number(x), "y1": Markup.number(top), "y2": Markup.number(bottom),
+                                 "stroke": guide.color.hex, "stroke-width": "1", "stroke-dasharray": "4 3"])
+            // Staggered down the panel so that labels of nearby guides do not overprint.
+            out.element("text", ["x": Markup.number(x + 4), "y": Markup.number(top + 16 + 16 * Double(index)), "fill": guide.color.hex],
+                        text: guide.label)
             out.close("g")
         }
 

@@ -58,14 +58,17 @@ public struct Series: Sendable, Equatable {
     }
 }
 
-/// A labelled horizontal line (the gradient clip norm).
+/// A labelled line: horizontal in a panel (the gradient clip norm), vertical across the chart
+/// (`Chart.xGuides`).
 public struct Guide: Sendable, Equatable {
     public var value: Double
     public var label: String
+    public var color: Color
 
-    public init(value: Double, label: String) {
+    public init(value: Double, label: String, color: Color = .clip) {
         self.value = value
         self.label = label
+        self.color = color
     }
 }
 
@@ -113,17 +116,24 @@ public struct Chart: Sendable, Equatable {
     public var title: String?
     public var xLabel: String
     public var xStyle: TickStyle
+    /// A log x axis spreads values that span decades (a learning rate from 1e-7 to 10).
+    public var xScale: ScaleKind
+    /// Labelled vertical lines across every panel (suggested learning rates).
+    public var xGuides: [Guide]
     /// Width of the whole image in pixels.
     public var width: Double
     public var panels: [Panel]
     public var legend: [LegendEntry]
 
     public init(identifier: String = "chart", title: String? = nil, xLabel: String, xStyle: TickStyle = .number,
-                width: Double = 960, panels: [Panel], legend: [LegendEntry] = []) {
+                xScale: ScaleKind = .linear, xGuides: [Guide] = [], width: Double = 960, panels: [Panel],
+                legend: [LegendEntry] = []) {
         self.identifier = identifier
         self.title = title
         self.xLabel = xLabel
         self.xStyle = xStyle
+        self.xScale = xScale
+        self.xGuides = xGuides
         self.width = width
         self.panels = panels
         self.legend = legend

@@ -30,6 +30,8 @@ public struct MetricName: RawRepresentable, Hashable, Sendable, Comparable, Cust
     /// Next-token predictions trained on so far, at each log interval: the x of a curve against
     /// tokens (exact even when a resumed run changed its batch size).
     public static let examplesSeen = MetricName("examples_seen")
+    /// The LR range test's bias-corrected moving average of the training loss (β 0.98).
+    public static let smoothedLoss = MetricName("smoothed_loss")
 
     public var description: String { rawValue }
     public static func < (lhs: MetricName, rhs: MetricName) -> Bool { lhs.rawValue < rhs.rawValue }

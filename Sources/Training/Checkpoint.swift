@@ -6,6 +6,8 @@
 //   model      JSON: architecture and parameter layout (names, shapes, offsets)
 //   config     JSON: the full training config of the session that wrote it
 //   tokenizer  the tokenizer file's bytes
+//   trajectory optional: the run's weight snapshots so far (WeightTrajectory.swift), when
+//              training.trajectoryPoints > 0
 //
 // Deliberately not handled: big-endian hosts (floats are written in native order, which is
 // little-endian on every platform Swift targets for this project).
@@ -27,6 +29,8 @@ public struct ModelDescription: Codable, Sendable, Equatable {
 /// The named blobs of a checkpoint, as the store keeps them.
 public enum CheckpointPart: String, CaseIterable, Sendable {
     case weights, optimizer, state, model, config, tokenizer
+    /// Optional: only runs with `training.trajectoryPoints` > 0 write it.
+    case trajectory
 }
 
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
@@ -52,6 +56,8 @@ public struct LoadedCheckpoint {
     public let configJSON: String
     public let tokenizer: any Tokenizer
     public let tokenizerJSON: Data
+    /// The weight snapshots taken so far, when the run keeps them.
+    public let trajectory: WeightTrajectory?
 
     /// A model of the stored architecture holding the stored weights.
     public func makeModel() throws(CheckpointError) -> any LanguageModel {
@@ -115,7 +121,7 @@ public enum CheckpointCodec {
     }
 
     public static func blobs(model: any LanguageModel, optimizerState: [UInt8], state: TrainingState, configJSON: String,
-                             tokenizerJSON: Data) -> [(name: String, bytes: [UInt8])] {
+                             tokenizerJSON: Data, trajectory: WeightTrajectory? = nil) -> [(name: String, bytes: [UInt8])] {
         let parts: [(CheckpointPart, [UInt8])] = [
             (.weights, weightsBlob(model.parameters)),
             (.optimizer, optimizerState),
@@ -123,7 +129,7 @@ public enum CheckpointCodec {
             (.model, encodeJSON(ModelDescription(architecture: model.architecture, layout: model.layout))),
             (.config, Array(configJSON.utf8)),
             (.tokenizer, Array(tokenizerJSON)),
-        ]
+        ] + (trajectory.map { [(.trajectory, $0.blob())] } ?? [])
         return parts.map { (name: $0.0.rawValue, bytes: $0.1) }
     }
 
@@ -147,9 +153,15 @@ public enum CheckpointCodec {
         do { tokenizer = try TokenizerFile.load(jsonData: tokenizerJSON, path: "checkpoint tokenizer") } catch {
             throw .badPart(name: .tokenizer, reason: error.description)
         }
+        var trajectory: WeightTrajectory? = nil
+        if let bytes = blobs[CheckpointPart.trajectory.rawValue] {
+            do { trajectory = try WeightTrajectory(blob: bytes) } catch {
+                throw .badPart(name: .trajectory, reason: error.evidence)
+            }
+        }
         return LoadedCheckpoint(model: try json(ModelDescription.self, .model), weights: try part(.weights),
                                 optimizerState: try part(.optimizer), state: state,
                                 configJSON: String(decoding: try part(.config), as: UTF8.self),
-                                tokenizer: tokenizer, tokenizerJSON: tokenizerJSON)
+                                tokenizer: tokenizer, tokenizerJSON: tokenizerJSON, trajectory: trajectory)
     }
 }

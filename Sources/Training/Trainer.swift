@@ -30,6 +30,10 @@ public final class Trainer {
     private var targets: [Int32]
     private var lastEvaluationStep: Int?
     private var lastCheckpointStep: Int?
+    /// The weight snapshots of `training.trajectoryPoints`, nil when off.
+    public private(set) var trajectory: WeightTrajectory?
+    /// The steps that take a snapshot.
+    private let trajectorySteps: Set<Int>
     /// Seconds the last `run` spent writing metrics and checkpoints (encoding them and the
     /// recorder's transactions): the cost of keeping records, beside the training itself.
     public private(set) var recordingSeconds = 0.0
@@ -73,9 +77,12 @@ public final class Trainer {
         step = TrainingStep(model: model, optimizer: optimizer, gradientClipNorm: config.optimizer.gradientClipNorm)
 
         var resumed: TrainingState? = nil
+        if config.training.trajectoryPoints > 0 { trajectory = WeightTrajectory(valueCount: model.parameters.count) }
+        trajectorySteps = Set(WeightTrajectory.plannedSteps(points: config.training.trajectoryPoints, maxSteps: config.training.maxSteps))
         if case .resume(let checkpoint) = start {
             do { try optimizer.restore(stateBlob: checkpoint.optimizerState) } catch { throw .optimizerState(error) }
             resumed = checkpoint.state
+            if trajectory != nil, let kept = checkpoint.trajectory, kept.valueCount == model.parameters.count { trajectory = kept }
         }
         let batchSize = config.training.batchSize
         do {
@@ -132,8 +139,8 @@ public final class Trainer {
         if evaluation == nil { progress(.note("the dataset has no validation split: no validation loss will be measured")) }
         if state.step == 0 && config.training.evalInterval > 0 { try evaluate(&log, progress) }
         if state.step == 0 { try sample(&log, progress) }
+        snapshotIfPlanned()
 
-        let batchSize = config.training.batchSize
         while state.step < config.training.maxSteps {
             if shouldStop() {
                 try checkpoint(.interrupt, &log, &session, progress)
@@ -143,9 +150,7 @@ public final class Trainer {
                 try checkpoint(.stopAt, &log, &session, progress)
                 return .stoppedAt(step: state.step)
             }
-            let learningRate = schedule.learningRate(at: state.step)
-            do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
-            let result = step.run(contexts: contexts, targets: targets, count: batchSize, learningRate: learningRate)
+            let (result, learningRate) = try trainNextBatch()
             guard result.isFinite else {
                 // Keep the metrics up to the failure, but no checkpoint of the broken weights.
                 log.add(.trainLoss, result.loss, at: state.step + 1)
@@ -155,6 +160,7 @@ public final class Trainer {
                                  quantity: result.loss.isFinite ? "gradient norm" : "loss", lastCheckpointStep: lastCheckpointStep)
             }
             record(result, learningRate: learningRate, in: &log, &session)
+            snapshotIfPlanned()
             progress(.step(StepReport(step: state.step, maxSteps: config.training.maxSteps, trainLoss: result.loss,
                                       learningRate: learningRate, examplesSeen: state.examplesSeen,
                                       elapsedSeconds: session.elapsed(at: MonotonicClock.seconds()))))
@@ -165,7 +171,29 @@ public final class Trainer {
         return .completed(step: state.step)
     }
 
+    /// One step on the loader's next batch at the schedule's rate for `state.step`, and nothing
+    /// else: no counting, metrics, evaluation or checkpoint. The loop below counts a finite step
+    /// with `record`; the LR range test drives this alone.
+    func trainNextBatch() throws(TrainingError) -> (result: StepResult, learningRate: Double) {
+        let learningRate = schedule.learningRate(at: state.step)
+        do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
+        let result = step.run(contexts: contexts, targets: targets, count: config.training.batchSize, learningRate: learningRate)
+        return (result, learningRate)
+    }
+
+    /// Counts a step that ran outside `run` (the LR range test), so the next one takes the
+    /// schedule's next rate.
+    func advanceStep() {
+        state.step += 1
+        state.examplesSeen += config.training.batchSize
+    }
+
     // MARK: The loop's parts
+
+    /// Takes the weight snapshot planned for this step, if any (`training.trajectoryPoints`).
+    private func snapshotIfPlanned() {
+        if trajectory != nil && trajectorySteps.contains(state.step) { trajectory?.record(model.parameters, step: state.step) }
+    }
 
     /// Counts a completed step into the state and the metrics.
     private func record(_ result: StepResult, learningRate: Double, in log: inout MetricLog, _ session: inout SessionTiming) {
@@ -258,7 +286,7 @@ public final class Trainer {
         state.elapsedSeconds = session.elapsed(at: MonotonicClock.seconds())
         state.loader = loader.position
         let blobs = CheckpointCodec.blobs(model: model, optimizerState: optimizer.stateBlob(), state: state,
-                                          configJSON: config.json(), tokenizerJSON: tokenizerJSON)
+                                          configJSON: config.json(), tokenizerJSON: tokenizerJSON, trajectory: trajectory)
         let payload = CheckpointPayload(step: state.step, trainLoss: state.lastTrainLoss,
                                         valLoss: lastEvaluationStep == state.step ? state.lastValLoss : nil,
                                         weightsSHA256: CheckpointCodec.weightsSHA256(model.parameters), reason: reason,

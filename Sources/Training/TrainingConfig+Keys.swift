@@ -68,6 +68,8 @@ extension TrainingConfig {
                  "Print and store 3 samples every this many steps (and at step 0 and the end), same seed each time; 0 = off."),
         .integer("training.sampleTokens", \.training.sampleTokens, default: 100, in: 1...10_000,
                  "Most tokens per sample during training (a sample also ends at a document boundary)."),
+        .integer("training.trajectoryPoints", \.training.trajectoryPoints, default: 0, in: 0...1000,
+                 "Keep this many float16 snapshots of the weights, evenly spaced from step 0 to maxSteps, for `descent landscape --path`; each costs 2 bytes per parameter in every checkpoint. 0 = off."),
     ]
 
     /// The key named `path`, if any.

@@ -55,6 +55,7 @@ public struct TrainingConfig: Sendable, Equatable {
         public internal(set) var logInterval: Int
         public internal(set) var sampleInterval: Int
         public internal(set) var sampleTokens: Int
+        public internal(set) var trajectoryPoints: Int
     }
 
     public internal(set) var data: DataSection
@@ -72,7 +73,8 @@ public struct TrainingConfig: Sendable, Equatable {
                                     decayEmbeddings: false, beta1: 0, beta2: 0, epsilon: 0, gradientClipNorm: 0),
         schedule: ScheduleSection(warmupSteps: 0, minLearningRateFraction: 0),
         training: TrainingSection(maxSteps: 0, batchSize: 0, seed: 0, evalInterval: 0, evalBatches: 0, checkpointInterval: 0,
-                                  keepCheckpoints: 0, logInterval: 0, sampleInterval: 0, sampleTokens: 0))
+                                  keepCheckpoints: 0, logInterval: 0, sampleInterval: 0, sampleTokens: 0,
+                                  trajectoryPoints: 0))
 
     /// Checks between keys, after every key has its value.
     func checkConsistency(source: String) throws(ConfigError) {
