@@ -6,7 +6,7 @@
 //        (as prepare's reader does), count pre-tokens on --threads threads, merge.
 // encode: MB/s of UTF-8 input over the whole corpus, in the same ~1 MiB pieces, on 1 thread or
 //        on --threads threads (each takes every n-th piece; per-thread caches), after a check that
-//        decoding gives the corpus back and a warm-up pass over the first piece.
+//        decoding gives the corpus back and an untimed pass on the same threads (warm caches).
 // Each prints one `RESULT {json}` line with the median, min and max of --repeat runs.
 
 import ArgumentParser
@@ -116,7 +116,8 @@ struct TokenizerEncodeBenchmark: ParsableCommand {
         var seconds: [Double] = []
         let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
         defer { counts.deallocate() }
-        for _ in 0..<repeats {
+        // One untimed pass first, on the same threads, so that every thread's piece cache is warm.
+        for run in -1..<repeats {
             counts.initialize(repeating: 0)
             let started = MonotonicClock.seconds()
             bytes.withUnsafeBufferPointer { text in
@@ -133,7 +134,7 @@ struct TokenizerEncodeBenchmark: ParsableCommand {
                 }
                 if threads == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: threads, execute: work) }
             }
-            seconds.append(MonotonicClock.seconds() - started)
+            if run >= 0 { seconds.append(MonotonicClock.seconds() - started) }
             guard counts.reduce(0, +) == tokenTotal else { throw ValidationError("token count changed between runs") }
         }
         let megabytes = Double(bytes.count) / 1e6
