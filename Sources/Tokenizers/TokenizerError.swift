@@ -26,10 +26,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
         case .badTokenizerFile(let path, let reason):
             return "\(path): not a usable Descent tokenizer file (\(reason)). Re-run `descent prepare`."
         case .vocabularySize(let requested, let possible?):
-            return "--vocab-size \(requested) is more than this corpus allows: after \(possible - 257) merges no pair of tokens "
+            return "--vocab-size \(requested) is more than this corpus allows: after \(possible - BytePairOptions.minimumVocabularySize) merges no pair of tokens "
                 + "is left to merge. Use --vocab-size \(possible) or less, or a larger corpus."
         case .vocabularySize(let requested, nil):
-            return "--vocab-size \(requested) is out of range: a byte-level BPE needs at least 257 (256 bytes + <|endoftext|>) "
+            return "--vocab-size \(requested) is out of range: a byte-level BPE needs at least \(BytePairOptions.minimumVocabularySize) (256 bytes + <|endoftext|>) "
                 + "and at most \(BytePairOptions.maximumVocabularySize). Use e.g. --vocab-size 1024."
         case .unencodable(let reason):
             return "the tokenizer cannot be written as a tokenizer file (\(reason)). Report this as a bug."
