@@ -69,8 +69,8 @@ let package = Package(
         // Charts as deterministic SVG and the one-page HTML report, with their maths (ticks, scales,
         // smoothing, downsampling). Knows nothing of runs or databases.
         .target(name: "Plots", dependencies: ["Core"], swiftSettings: cpuFlags),
-        // SQLite: runs, metrics, checkpoint blobs. Knows nothing of models.
-        .target(name: "Store", dependencies: ["CSQLite", "RunRecords"], swiftSettings: cpuFlags),
+        // SQLite: runs, metrics, checkpoint blobs (each with its SHA-256). Knows nothing of models.
+        .target(name: "Store", dependencies: ["CSQLite", "RunRecords", "Core"], swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
         .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "Tokenizers", "RunRecords",
                                                  "Kernels", "Core"],
@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "Landscape", dependencies: ["Models", "Parameters", "Data", "Kernels", "Core"], swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Kernels", "Core",
+                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Models", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -88,6 +88,12 @@ let package = Package(
                           dependencies: ["Kernels", "Models", "Optimizers", "Training", "Data", "Tokenizers", "Core",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: cpuFlags),
+
+        // libFuzzer targets for the decoders of stored bytes (scripts/fuzz.sh builds it with
+        // --sanitize fuzzer; a plain build gives an empty main).
+        .executableTarget(name: "descent-fuzz",
+                          dependencies: ["Data", "Models", "Optimizers", "Tokenizers", "Training", "CZlib"],
+                          path: "Fuzz/descent-fuzz", swiftSettings: cpuFlags),
 
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GemmCore", "Core"], swiftSettings: cpuFlags),
@@ -97,14 +103,14 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "Core"], swiftSettings: cpuFlags),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords"], swiftSettings: cpuFlags),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
                                                           "Kernels", "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "LandscapeTests", dependencies: ["Landscape", "Training", "Data", "Models", "Parameters", "RunRecords", "Kernels",
                                                            "Core"],
                     swiftSettings: cpuFlags),
-        .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Data", "Training", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Data", "Training", "Store", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         // Checks that the dependencies declared here equal each target's imports.
         .testTarget(name: "PackageTests"),

@@ -65,7 +65,7 @@ def main():
 
     data = os.path.join(OUT, "descent-bpe-shakes-4096")
     subprocess.run([DESCENT, "prepare", SHAKES, "--out", data, "--split-by", "file", "--tokenizer", "bpe", "--vocab-size", "4096",
-                    "--split-pattern", "gpt2"], check=True, capture_output=True)
+                    "--split-pattern", "gpt2", "--overwrite"], check=True, capture_output=True)
     ranks = os.path.join(OUT, "descent-bpe-shakes-4096.tiktoken")
     subprocess.run([DESCENT, "tokenizer", "export", data, "--format", "tiktoken", "-o", ranks], check=True, capture_output=True)
     for _ in range(rounds):
@@ -78,11 +78,11 @@ def main():
             add(f"encode Descent {threads}t MB/s", ours["mb_per_s"])
         t0 = time.perf_counter()
         subprocess.run([DESCENT, "prepare", CORPUS, "--out", os.path.join(OUT, "prepare-bench"), "--split-by", "file",
-                        "--tokenizer-from", data, "--threads", "2"], check=True, capture_output=True)
+                        "--tokenizer-from", data, "--threads", "2", "--overwrite"], check=True, capture_output=True)
         add("prepare --tokenizer-from 2t MB/s", os.path.getsize(CORPUS) / (time.perf_counter() - t0) / 1e6)
         t0 = time.perf_counter()
         subprocess.run([DESCENT, "prepare", CORPUS, "--out", os.path.join(OUT, "prepare-bench"), "--split-by", "file",
-                        "--tokenizer", "bpe", "--vocab-size", "4096", "--split-pattern", "gpt2", "--threads", "2"],
+                        "--tokenizer", "bpe", "--vocab-size", "4096", "--split-pattern", "gpt2", "--threads", "2", "--overwrite"],
                        check=True, capture_output=True)
         add("prepare --tokenizer bpe 2t MB/s", os.path.getsize(CORPUS) / (time.perf_counter() - t0) / 1e6)
 

@@ -15,7 +15,7 @@ descent=.build/release/descent
 echo "==> preparing the repository's own text as a corpus (one document per file)"
 # A fixed, sorted file list keeps the dataset byte-identical from run to run.
 mapfile -t sources < <(find Sources -name '*.swift' | LC_ALL=C sort)
-"$descent" prepare README.md "${sources[@]}" --out data/demo --split-by file
+"$descent" prepare README.md "${sources[@]}" --out data/demo --split-by file --overwrite
 
 echo "==> training an MLP (configs/demo-mlp.json)"
 "$descent" train configs/demo-mlp.json --run demo --overwrite

@@ -55,11 +55,11 @@ if [ ${#runs[@]} -eq 0 ]; then
     data="$out/data"
     if [ -f ../shared/data/tinyshakespeare.txt ]; then
         echo "==> preparing ../shared/data/tinyshakespeare.txt"
-        "$descent" prepare ../shared/data/tinyshakespeare.txt --out "$data" --split-by file >/dev/null
+        "$descent" prepare ../shared/data/tinyshakespeare.txt --out "$data" --split-by file --overwrite >/dev/null
     else
         echo "==> ../shared/data/tinyshakespeare.txt is absent: preparing this repository's own text"
         mapfile -t sources < <(find Sources -name '*.swift' | LC_ALL=C sort)
-        "$descent" prepare README.md "${sources[@]}" --out "$data" --split-by file >/dev/null
+        "$descent" prepare README.md "${sources[@]}" --out "$data" --split-by file --overwrite >/dev/null
     fi
     common=(--db "$db" --quiet --set "data.dir=$data" --set training.maxSteps=2000 --set training.evalInterval=250
             --set training.evalBatches=50 --set training.checkpointInterval=1000 --set training.sampleInterval=500

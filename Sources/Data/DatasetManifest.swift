@@ -107,19 +107,20 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
             return "tokenBytes \(tokenBytes) does not fit vocabularySize \(vocabularySize)"
         }
         guard Self.isPlainFileName(tokenizer) else { return "tokenizer file name \"\(tokenizer)\" is not a plain file name" }
-        for split in DatasetSplit.allCases {
-            let info = splits[split]
-            let listed = shards(of: split)
-            let sum = listed.reduce(0) { $0 + $1.tokens }
-            guard info.tokens == sum else { return "\(split.rawValue) has \(info.tokens) tokens but its shards hold \(sum)" }
-            guard info.examples == max(0, info.tokens - 1) else { return "\(split.rawValue) examples \(info.examples) do not match its \(info.tokens) tokens" }
-        }
+        // Shards first: their token counts are bounded before the splits' sums add them up.
         var names = Set<String>()
         for shard in shards {
             guard Self.isPlainFileName(shard.file) else { return "shard file name \"\(shard.file)\" is not a plain file name" }
             guard names.insert(shard.file).inserted else { return "shard \(shard.file) is listed twice" }
             guard shard.tokens >= 1, shard.tokens <= Int(Int32.max) else { return "shard \(shard.file) has \(shard.tokens) tokens" }
             guard shard.sha256.count == 64 else { return "shard \(shard.file) has a malformed sha256" }
+        }
+        for split in DatasetSplit.allCases {
+            let info = splits[split]
+            let listed = shards(of: split)
+            let sum = listed.reduce(0) { $0 + $1.tokens }
+            guard info.tokens == sum else { return "\(split.rawValue) has \(info.tokens) tokens but its shards hold \(sum)" }
+            guard info.examples == max(0, info.tokens - 1) else { return "\(split.rawValue) examples \(info.examples) do not match its \(info.tokens) tokens" }
         }
         return nil
     }

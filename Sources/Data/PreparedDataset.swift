@@ -26,13 +26,7 @@ public final class PreparedDataset: Sendable {
         guard FileSystem.kind(of: manifestPath) != .missing else { throw .notADataset(path: directory) }
         let manifestBytes = try FileSystem.readAll(manifestPath)
         fingerprint = SHA256.hexDigest(of: manifestBytes)
-        let manifest: DatasetManifest
-        do {
-            manifest = try JSONDecoder().decode(DatasetManifest.self, from: Data(manifestBytes))
-        } catch {
-            throw .badManifest(path: manifestPath, reason: Self.describe(error))
-        }
-        if let problem = manifest.problem() { throw .badManifest(path: manifestPath, reason: problem) }
+        let manifest = try Self.decodeManifest(manifestBytes, path: manifestPath)
         self.manifest = manifest
 
         let tokenizerPath = directory + "/" + manifest.tokenizer
@@ -58,6 +52,19 @@ public final class PreparedDataset: Sendable {
         for shard in manifest.shards where FileSystem.kind(of: directory + "/" + shard.file) == .missing {
             throw .missingFile(path: directory + "/" + shard.file)
         }
+    }
+
+    /// Decodes a manifest's bytes and checks them (format, version, vocabulary, file names,
+    /// token counts); `path` names the file in errors.
+    public static func decodeManifest(_ bytes: [UInt8], path: String) throws(DataError) -> DatasetManifest {
+        let manifest: DatasetManifest
+        do {
+            manifest = try JSONDecoder().decode(DatasetManifest.self, from: Data(bytes))
+        } catch {
+            throw .badManifest(path: path, reason: describe(error))
+        }
+        if let problem = manifest.problem() { throw .badManifest(path: path, reason: problem) }
+        return manifest
     }
 
     private static func describe(_ error: Error) -> String {

@@ -62,14 +62,16 @@ enum ShardFormat {
 }
 
 /// Reads and verifies shard files, reusing its buffers from one shard to the next.
-final class ShardReader {
+public final class ShardReader {
     let directory: String
     let vocabularySize: Int
     let tokenBytes: Int
     private var compressed: [UInt8] = []
     private var raw: [UInt8] = []
 
-    init(directory: String, vocabularySize: Int, tokenBytes: Int) {
+    /// `tokenBytes` is 2 or 4 (`ShardFormat.tokenBytes(vocabularySize:)`).
+    public init(directory: String, vocabularySize: Int, tokenBytes: Int) {
+        precondition(tokenBytes == 2 || tokenBytes == 4, "ShardReader: tokens of \(tokenBytes) bytes")
         self.directory = directory
         self.vocabularySize = vocabularySize
         self.tokenBytes = tokenBytes
@@ -93,12 +95,21 @@ final class ShardReader {
             return hasher.finalizeHex()
         }
         guard actual == shard.sha256 else { throw .checksumMismatch(path: path, expected: shard.sha256, actual: actual) }
+        try decode(compressed, path: path, tokenCount: shard.tokens, appendingTo: &tokens)
+    }
 
+    /// Appends the tokens of a shard file's bytes (already checked against the manifest's
+    /// SHA-256) to `tokens`: gunzips them and checks the header, the count the manifest lists,
+    /// the length and every token's range. Throws, never traps, whatever the bytes and the count.
+    public func decode(_ compressed: [UInt8], path: String, tokenCount: Int, appendingTo tokens: inout [Int32]) throws(DataError) {
+        guard tokenCount >= 0, tokenCount <= Int(Int32.max) else {
+            throw .badShardHeader(path: path, reason: "the manifest lists \(tokenCount) tokens, outside 0...\(Int32.max)")
+        }
         // One spare byte: a file longer than announced shows up as a byte read past the payload.
-        let expectedBytes = ShardFormat.headerBytes + shard.tokens * tokenBytes
+        let expectedBytes = ShardFormat.headerBytes + tokenCount * tokenBytes
         // Deflate expands at most ~1032×: refuse to allocate for a count the file cannot hold.
         guard expectedBytes <= compressed.count * 1100 + 4096 else {
-            throw .badShardHeader(path: path, reason: "\(compressed.count) compressed bytes cannot hold the \(shard.tokens) tokens the manifest lists")
+            throw .badShardHeader(path: path, reason: "\(compressed.count) compressed bytes cannot hold the \(tokenCount) tokens the manifest lists")
         }
         if raw.count < expectedBytes + 1 { raw = [UInt8](repeating: 0, count: expectedBytes + 1) }
         let gzip = try GzipReader(path: path, source: MemoryChunkSource(compressed))
@@ -112,23 +123,23 @@ final class ShardReader {
         do { headerCount = try ShardFormat.readHeader(raw[0..<ShardFormat.headerBytes], path: path, tokenBytes: tokenBytes) } catch {
             throw .badShardHeader(path: path, reason: error.evidence)
         }
-        guard headerCount == shard.tokens else {
-            throw .badShardHeader(path: path, reason: "header says \(headerCount) tokens, manifest \(shard.tokens)")
+        guard headerCount == tokenCount else {
+            throw .badShardHeader(path: path, reason: "header says \(headerCount) tokens, manifest \(tokenCount)")
         }
         let payload = count - ShardFormat.headerBytes
-        guard payload <= shard.tokens * tokenBytes else {
-            throw .badShardHeader(path: path, reason: "payload is longer than the \(shard.tokens) tokens announced")
+        guard payload <= tokenCount * tokenBytes else {
+            throw .badShardHeader(path: path, reason: "payload is longer than the \(tokenCount) tokens announced")
         }
-        guard payload == shard.tokens * tokenBytes else {
-            throw .shardTruncated(path: path, expectedTokens: shard.tokens, foundTokens: payload / tokenBytes)
+        guard payload == tokenCount * tokenBytes else {
+            throw .shardTruncated(path: path, expectedTokens: tokenCount, foundTokens: payload / tokenBytes)
         }
         let start = tokens.count
         let limit = UInt32(vocabularySize)
         var badIndex = -1
-        tokens.reserveCapacity(start + shard.tokens)
+        tokens.reserveCapacity(start + tokenCount)
         raw.withUnsafeBytes { bytes in
             let base = bytes.baseAddress! + ShardFormat.headerBytes
-            for i in 0..<shard.tokens {
+            for i in 0..<tokenCount {
                 let value: UInt32
                 if tokenBytes == 2 {
                     value = UInt32(base.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self).littleEndian)

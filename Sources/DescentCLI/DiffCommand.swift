@@ -24,7 +24,7 @@ struct DiffCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() throws {
-        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
         let a = try RunHistory.load(first, store: store)
         let b = try RunHistory.load(second, store: store)
         print(Self.text(a, b), terminator: "")

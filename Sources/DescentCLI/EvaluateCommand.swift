@@ -60,8 +60,8 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let store = try attempt { try RunStore(path: storeOptions.db) }
-        let (loaded, record) = try which.load(runName: runName, store: store)
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
+        let (loaded, record) = try which.load(runName: runName, store: store, batchSize: batchSize)
         let model = try attempt { try loaded.makeModel() }
         let result = try attempt {
             try Evaluator.evaluate(model: model, tokenizer: loaded.tokenizer, paths: text,

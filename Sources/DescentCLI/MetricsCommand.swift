@@ -45,7 +45,7 @@ struct MetricsCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() throws {
-        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
         let run = try attempt { try store.requireRun(named: runName) }
         let stored = try attempt { try store.metricNames(runID: run.id) }
         let wanted = name.map(MetricName.init(rawValue:))

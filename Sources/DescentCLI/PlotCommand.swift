@@ -83,7 +83,7 @@ struct PlotCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
         let histories = try runs.map { try RunHistory.load($0, store: store) }
         if metric != CurveOptions.loss {
             let available = Set(histories.flatMap { $0.metrics.keys })

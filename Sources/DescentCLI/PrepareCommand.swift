@@ -5,6 +5,7 @@ import Core
 import Data
 import Foundation
 import Tokenizers
+import Store
 
 extension DocumentSplit: ExpressibleByArgument {}
 extension SplitPattern: ExpressibleByArgument {}
@@ -43,7 +44,11 @@ struct PrepareCommand: ParsableCommand {
             compressed on --threads threads; the dataset is the same bytes for any count. On a \
             terminal a progress line shows each pass: bytes read, MB/s, tokens written, ETA.
             """,
-            "Re-running replaces a dataset in DIR; a DIR holding anything else is refused.")
+            """
+            A DIR that already holds a dataset is replaced only with --overwrite (the runs \
+            trained on it can then no longer resume; the refusal names them); a DIR holding \
+            anything else is refused.
+            """)
             + "\n\n" + """
             Examples:
               descent prepare names.txt --out data/names --split-by lines
@@ -106,6 +111,11 @@ struct PrepareCommand: ParsableCommand {
         """, valueName: "dir"))
     var tokenizerFrom: String?
 
+    @Flag(name: .long, help: "Replace a dataset already in --out.")
+    var overwrite = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
     func validate() throws {
         if tokenizerFrom != nil && (tokenizer != nil || vocabularySize != nil || splitPattern != nil) {
             throw ValidationError("--tokenizer-from uses that dataset's tokenizer as it is; drop --tokenizer, --vocab-size and --split-pattern.")
@@ -129,6 +139,7 @@ struct PrepareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !overwrite { try refuseToReplaceADataset() }
         let started = MonotonicClock.seconds()
         let progress = PrepareProgressLine()
         let summary: PrepareSummary
@@ -148,6 +159,23 @@ struct PrepareCommand: ParsableCommand {
               val         \(m.splits.val.documents) documents, \(m.splits.val.tokens) tokens, \(m.shards(of: .val).count) shard(s)
             Next: point a config's data.dir at it and run `descent train CONFIG`.
             """)
+    }
+
+    /// A dataset in --out is replaced only with --overwrite: runs trained on it would find
+    /// other data on resume. The runs of the --db that use it are named.
+    private func refuseToReplaceADataset() throws {
+        let directory = options.outputDirectory
+        let manifest = (directory as NSString).appendingPathComponent(DatasetManifest.fileName)
+        guard FileManager.default.fileExists(atPath: manifest) else { return }
+        let target = URL(fileURLWithPath: directory).standardizedFileURL.path
+        var users: [String] = []
+        if let store = try? RunStore(path: storeOptions.db, access: .existing), let runs = try? store.runs() {
+            users = runs.filter { URL(fileURLWithPath: $0.dataDirectory).standardizedFileURL.path == target }.map(\.name)
+        }
+        let usage = users.isEmpty
+            ? "no run in \(storeOptions.db) uses it"
+            : "run\(users.count == 1 ? "" : "s") \(users.map { "'\($0)'" }.joined(separator: ", ")) in \(storeOptions.db) trained on it and could no longer resume"
+        throw CommandFailure(message: "\(directory) already holds a dataset (\(usage)). Pass --overwrite to replace it, or choose another --out.", code: 1)
     }
 
     /// What the ids of a tokenizer are, for the summary.

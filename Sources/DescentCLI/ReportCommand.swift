@@ -41,7 +41,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
         let histories = try runs.map { try RunHistory.load($0, store: store) }
         var options = CurveOptions()
         options.x = curves.x

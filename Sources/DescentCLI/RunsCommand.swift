@@ -105,7 +105,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
         let wanted = Set(status.map(\.rawValue))
         let summaries = Self.sorted(try attempt { try store.summaries() }, by: sort)
             .filter { wanted.isEmpty || wanted.contains(Self.displayStatus($0.run)) }

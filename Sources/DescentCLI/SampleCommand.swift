@@ -32,12 +32,13 @@ struct CheckpointOption: ParsableArguments {
                                             valueName: "latest|best|step"))
     var checkpoint: CheckpointSelector = .latest
 
-    /// Loads the selected checkpoint of `runName`.
-    func load(runName: String, store: RunStore) throws -> (LoadedCheckpoint, CheckpointRecord) {
+    /// Loads the selected checkpoint of `runName`, checked, with a warning on stderr when
+    /// `latest` or `best` had to fall back past a damaged one.
+    func load(runName: String, store: RunStore, batchSize: Int = 1) throws -> (LoadedCheckpoint, CheckpointRecord) {
         let run = try attempt { try store.requireRun(named: runName) }
-        let record = try attempt { try store.checkpoint(run: run, checkpoint) }
-        let loaded = try attempt { try CheckpointCodec.decode(store.blobs(of: record)) }
-        return (loaded, record)
+        let chosen = try CheckpointChoice.load(run: run, checkpoint, store: store, memory: .current(), batchSize: batchSize)
+        if let warning = chosen.fallbackWarning(selector: checkpoint, action: "using") { Console.error(warning) }
+        return (chosen.loaded, chosen.record)
     }
 }
 
@@ -104,7 +105,7 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let store = try attempt { try RunStore(path: storeOptions.db) }
+        let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
         let (loaded, _) = try which.load(runName: runName, store: store)
         let model = try attempt { try loaded.makeModel() }
         let samples = try attempt { try Sampler.generate(model: model, tokenizer: loaded.tokenizer, prompt: prompt, options: options) }

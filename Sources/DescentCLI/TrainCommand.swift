@@ -4,6 +4,8 @@
 import ArgumentParser
 import Data
 import Foundation
+import Kernels
+import Models
 import Store
 import Training
 
@@ -20,6 +22,7 @@ struct TrainCommand: ParsableCommand {
             Resume:          descent train --resume names-mlp \\
                                  [--set training.maxSteps=300000]
             Fine-tune:       descent train configs/other.json --init-from names-mlp
+            Check the size:  descent train configs/names-mlp.json --dry-run
             """
             + "\n\n" + HelpText.paragraphs(
                 """
@@ -58,6 +61,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an existing run of the same name (its metrics and checkpoints are deleted).")
     var overwrite = false
 
+    @Flag(name: .customLong("dry-run"), help: """
+        Print the parameter count, the memory the run needs, the FLOPs per step and the time per \
+        step (measured on a few steps when the run fits), then exit without creating a run.
+        """)
+    var dryRun = false
+
     @Flag(name: .long, help: "Print only the final summary (with --log-format json, only the end event).")
     var quiet = false
 
@@ -89,10 +98,12 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--run, --init-from and --overwrite start a new run; they cannot be combined with --resume.")
         }
         if let stopAt, stopAt < 1 { throw ValidationError("--stop-at must be a step ≥ 1, got \(stopAt).") }
+        if dryRun && resume != nil { throw ValidationError("--dry-run checks a new run's config; it cannot be combined with --resume.") }
     }
 
     func run() throws {
         compute.apply()
+        if dryRun { return try dryRunReport() }
         let store = try attempt { try RunStore(path: storeOptions.db) }
         if let resume {
             try resumeRun(named: resume, store: store)
@@ -110,6 +121,7 @@ struct TrainCommand: ParsableCommand {
             throw CommandFailure(message: StoreError.runExists(name: name).description, code: 1)
         }
         let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        try checkFits(config: config, vocabularySize: dataset.tokenizer.vocabularySize)
         var parent: (name: String, step: Int)? = nil
         let start: Trainer.Start
         if let initFrom {
@@ -127,9 +139,7 @@ struct TrainCommand: ParsableCommand {
                                        parentRun: parent?.name, parentStep: parent?.step))
         }
         let architecture = trainer.model.architecture
-        let shape = architecture.type == .mlp
-            ? " (context \(architecture.contextLength), embedding \(architecture.embeddingSize), hidden \(architecture.hiddenLayers)×\(architecture.hiddenSize), \(architecture.activation.rawValue))"
-            : ""
+        let shape = Self.shape(architecture)
         let printer = ProgressPrinter(format: logFormat, quiet: quiet)
         printer.start(text: "run '\(name)': \(architecture.type.rawValue)\(shape), \(trainer.model.parameterCount) parameters, vocabulary \(architecture.vocabularySize), \(config.training.maxSteps) steps of \(config.training.batchSize), \(config.optimizer.type.rawValue) lr \(config.optimizer.learningRate)",
                       fields: startFields(name: name, trainer: trainer, resumedFrom: nil))
@@ -141,8 +151,8 @@ struct TrainCommand: ParsableCommand {
         if record.status == .running, let pid = record.processID, pid != Int(getpid()), kill(pid_t(pid), 0) == 0 {
             throw CommandFailure(message: "run '\(name)' is being trained by process \(pid). Stop it first (Ctrl-C or `kill \(pid)`), then resume.", code: 1)
         }
-        let checkpoint = try attempt { try store.checkpoint(run: record, .latest) }
-        let loaded = try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }
+        let chosen = try CheckpointChoice.load(run: record, .latest, store: store)
+        let loaded = chosen.loaded
         let stored = try attempt { try TrainingConfig.stored(json: loaded.configJSON, runName: name) }
         let config = try attempt { try TrainingConfig.parse(json: Data(loaded.configJSON.utf8), source: "run '\(name)'", overrides: overrides) }
         try attempt { try stored.checkResumable(as: config) }
@@ -150,6 +160,8 @@ struct TrainCommand: ParsableCommand {
             throw CommandFailure(message: "run '\(name)' has already trained \(loaded.state.step) of \(config.training.maxSteps) steps. To train further, raise the limit: `descent train --resume \(name) --set training.maxSteps=\(loaded.state.step * 2)`.", code: 1)
         }
         let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        try checkFits(config: config, vocabularySize: dataset.tokenizer.vocabularySize)
+        if let warning = chosen.fallbackWarning(selector: .latest, action: "resuming from") { Console.error(warning) }
         let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: .resume(loaded), schedule: config.learningRateSchedule) }
         try attempt { try store.beginResume(runID: record.id, fromStep: loaded.state.step, configJSON: config.json(), maxSteps: config.training.maxSteps) }
         let printer = ProgressPrinter(format: logFormat, quiet: quiet)
@@ -169,8 +181,70 @@ struct TrainCommand: ParsableCommand {
             }
             selector = .step(step)
         }
-        let checkpoint = try attempt { try store.checkpoint(run: source, selector) }
-        return (try attempt { try CheckpointCodec.decode(store.blobs(of: checkpoint)) }, source)
+        let chosen = try CheckpointChoice.load(run: source, selector, store: store, memory: .current())
+        if let warning = chosen.fallbackWarning(selector: selector, action: "initializing from") { Console.error(warning) }
+        return (chosen.loaded, source)
+    }
+
+    /// `--dry-run`: the figures of the run the config describes; nothing is created. The store
+    /// is opened only for --init-from, and only if it exists.
+    private func dryRunReport() throws {
+        guard let configPath = config else { return }
+        let config = try attempt { try TrainingConfig.load(path: configPath, overrides: overrides) }
+        let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
+        let architecture = config.architecture(vocabularySize: dataset.tokenizer.vocabularySize)
+        if let problem = architecture.problem {
+            throw CommandFailure(message: "this config cannot build a model: \(problem).", code: 1)
+        }
+        let batchSize = config.training.batchSize
+        let estimate = MemoryEstimate.training(architecture, batchSize: batchSize,
+                                               momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings))
+        let budget = MemoryBudget.current()
+        let flops = MemoryEstimate.trainingFLOPs(architecture, batchSize: batchSize)
+        print("dry run: \(architecture.type.rawValue)\(Self.shape(architecture)), vocabulary \(MemoryBudget.grouped(architecture.vocabularySize)), \(config.training.maxSteps) steps of \(batchSize)")
+        print("  parameters  \(MemoryBudget.grouped(estimate.parameterCount))")
+        print("  memory      about \(MemoryBudget.format(bytes: estimate.totalBytes)) (\(MemoryBudget.breakdown(estimate))); \(MemoryBudget.format(bytes: budget.availableBytes)) of \(budget.source)")
+        print("  FLOPs/step  \(Self.engineering(flops))FLOP (forward and backward of \(batchSize) examples)")
+        try budget.check(architecture, purpose: .training(batchSize: batchSize, momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings)))
+        var start = Trainer.Start.fresh
+        if let initFrom {
+            let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
+            start = .initialize(fromWeights: try loadCheckpoint(reference: initFrom, store: store).0)
+        }
+        let trainer = try attempt { try Trainer(config: config, dataset: dataset, start: start, schedule: config.learningRateSchedule) }
+        let seconds = try attempt { try trainer.measureStepSeconds() }
+        let rate = seconds > 0 ? String(format: ", %.2f GFLOP/s", flops / seconds / 1e9) : ""
+        print("  time/step   \(Self.milliseconds(seconds)) measured here\(rate) with \(Parallel.threadCount) thread\(Parallel.threadCount == 1 ? "" : "s"); about \(Self.duration(seconds * Double(config.training.maxSteps))) for \(config.training.maxSteps) steps, evaluation and checkpoints not counted")
+        print("Nothing was created. Drop --dry-run to start the run.")
+    }
+
+    static func shape(_ architecture: ModelArchitecture) -> String {
+        architecture.type == .mlp
+            ? " (context \(architecture.contextLength), embedding \(architecture.embeddingSize), hidden \(architecture.hiddenLayers)×\(architecture.hiddenSize), \(architecture.activation.rawValue))"
+            : ""
+    }
+
+    /// 2.5e9 → "2.50 G".
+    static func engineering(_ value: Double) -> String {
+        for (prefix, scale) in [("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)] where value >= scale {
+            return String(format: "%.2f %@", value / scale, prefix)
+        }
+        return String(format: "%.0f ", value)
+    }
+
+    static func milliseconds(_ seconds: Double) -> String {
+        seconds >= 1 ? String(format: "%.2f s", seconds) : String(format: "%.3f ms", seconds * 1000)
+    }
+
+    /// Refuses, in one line, a run whose model would not fit in memory, before anything of its
+    /// size is allocated.
+    private func checkFits(config: TrainingConfig, vocabularySize: Int) throws {
+        let architecture = config.architecture(vocabularySize: vocabularySize)
+        if let problem = architecture.problem {
+            throw CommandFailure(message: "this config cannot build a model: \(problem).", code: 1)
+        }
+        try MemoryBudget.current().check(architecture, purpose: .training(batchSize: config.training.batchSize,
+                                                                          momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings)))
     }
 
     private func startFields(name: String, trainer: Trainer, resumedFrom: Int?) -> [(String, JSONField)] {
@@ -192,7 +266,10 @@ struct TrainCommand: ParsableCommand {
         } catch {
             printer.end(text: nil, fields: [("outcome", .string("failed")), ("step", .int(trainer.state.step)), ("message", .string("\(error)"))])
             try? store.updateStatus(runID: record.id, .failed, detail: "\(error)")
-            throw CommandFailure(message: "\(error)", code: 1)
+            let kept = (try? store.checkpoints(runID: record.id))?.last.map {
+                " The checkpoints up to step \($0.step) are intact; once fixed, continue with: descent train --resume \(runName)"
+            } ?? ""
+            throw CommandFailure(message: "\(error)\(kept)", code: 1)
         }
         let state = trainer.state
         func endFields(_ outcome: String, _ step: Int) -> [(String, JSONField)] {

@@ -51,6 +51,57 @@ public struct ModelArchitecture: Sendable, Codable, Equatable {
     }
 }
 
+extension ModelArchitecture {
+    /// Trainable values of a model of this architecture (the layout's padding excluded), or nil
+    /// when the count does not fit an `Int`. Checked arithmetic: the architecture may come from a
+    /// damaged checkpoint.
+    public var checkedParameterCount: Int? {
+        func product(_ factors: Int...) -> Int? {
+            factors.reduce(Int?(1)) { partial, factor in
+                guard let partial, factor >= 0 else { return nil }
+                let (value, overflow) = partial.multipliedReportingOverflow(by: factor)
+                return overflow ? nil : value
+            }
+        }
+        func sum(_ terms: Int?...) -> Int? {
+            terms.reduce(Int?(0)) { partial, term in
+                guard let partial, let term else { return nil }
+                let (value, overflow) = partial.addingReportingOverflow(term)
+                return overflow ? nil : value
+            }
+        }
+        let (v, t, d, h, l) = (vocabularySize, contextLength, embeddingSize, hiddenSize, hiddenLayers)
+        switch type {
+        case .bigram:
+            return product(v, v)
+        case .mlp:
+            return sum(product(v, d), product(t, d, h), product(max(l - 1, 0), h, h), product(l, h), product(h, v), v)
+        }
+    }
+
+    /// Why no model can have this architecture (a field out of range or sizes that overflow), or
+    /// nil. A model's initialiser traps on such an architecture; one read from a file is checked
+    /// here first.
+    public var problem: String? {
+        guard vocabularySize >= 2, vocabularySize <= Int(Int32.max) else {
+            return "vocabulary size \(vocabularySize), expected 2...\(Int32.max)"
+        }
+        switch type {
+        case .bigram:
+            guard contextLength == 1, embeddingSize == 0, hiddenSize == 0, hiddenLayers == 0 else {
+                return "a bigram with MLP fields (context \(contextLength), embedding \(embeddingSize), hidden \(hiddenLayers)×\(hiddenSize))"
+            }
+        case .mlp:
+            for (name, value) in [("context length", contextLength), ("embedding size", embeddingSize),
+                                  ("hidden size", hiddenSize), ("hidden layers", hiddenLayers)] where value < 1 {
+                return "\(name) \(value), expected at least 1"
+            }
+        }
+        guard let count = checkedParameterCount, count <= Int.max / 64 else { return "a parameter count that overflows" }
+        return nil
+    }
+}
+
 public protocol LanguageModel: AnyObject {
     var architecture: ModelArchitecture { get }
     var layout: ParameterLayout { get }

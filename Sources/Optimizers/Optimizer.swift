@@ -193,6 +193,38 @@ public final class Optimizer {
                            floatsPerMoment: try reader.readUInt64())
     }
 
+    /// What a state blob holds, read from its header and checked against its length, without
+    /// an optimizer: for checking a checkpoint's parts against each other before building anything.
+    public struct StateSummary: Sendable, Equatable {
+        public let kind: OptimizerKind
+        /// Moment buffers: SGD 0 (no momentum) or 1, AdamW 2.
+        public let momentCount: Int
+        public let stepCount: Int
+        public let floatsPerMoment: Int
+    }
+
+    /// Reads and checks a state blob's header and size.
+    public static func summary(ofStateBlob bytes: [UInt8]) throws(OptimizerError) -> StateSummary {
+        var reader = BinaryReader(bytes, name: "optimizer")
+        do throws(BinaryCodecError) {
+            let header = try readHeader(&reader)
+            let allowed: ClosedRange<UInt32> = header.kind == .adamw ? 2...2 : 0...1
+            guard allowed.contains(header.momentCount) else {
+                throw reader.invalid("moment count", at: 12, value: header.momentCount,
+                                     expected: "\(allowed.lowerBound == allowed.upperBound ? "\(allowed.lowerBound)" : "\(allowed.lowerBound) or \(allowed.upperBound)") for \(header.kind)")
+            }
+            guard let floats = Int(exactly: header.floatsPerMoment) else {
+                throw reader.invalid("values per buffer", at: 24, value: header.floatsPerMoment, expected: "at most \(Int.max)")
+            }
+            for _ in 0..<header.momentCount { _ = try reader.readFloats(count: floats) }
+            try reader.expectEnd()
+            return StateSummary(kind: header.kind, momentCount: Int(header.momentCount), stepCount: header.stepCount,
+                                floatsPerMoment: floats)
+        } catch {
+            throw .badState(reason: error.evidence)
+        }
+    }
+
     /// Restores state written by `stateBlob` for the same kind and layout. On any error the
     /// optimizer is left as it was.
     public func restore(stateBlob bytes: [UInt8]) throws(OptimizerError) {

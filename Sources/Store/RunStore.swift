@@ -6,6 +6,7 @@
 // transaction together with the metrics logged since the last flush and the run's new step, so
 // after a crash the database holds either all of a checkpoint or none of it.
 
+import Core
 import CSQLite
 import Foundation
 import RunRecords
@@ -148,22 +149,55 @@ public final class RunStore {
             PRIMARY KEY (run_id, step, sample_index)
         ) WITHOUT ROWID;
         """,
+        // 3: every checkpoint blob's SHA-256 (hex), verified whenever the blob is read. NULL for
+        // blobs written before this migration: they read as unverified.
+        """
+        ALTER TABLE checkpoint_blobs ADD COLUMN sha256 TEXT;
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }
 
-    /// Opens the database at `path`, creating it and its directory if needed, and migrates it.
-    public init(path: String) throws(StoreError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw .cannotCreateDirectory(path: directory, reason: "\(error.localizedDescription)")
+    /// Whether opening may create the database.
+    public enum Access: Sendable {
+        /// Create the file (and its directory) if it is missing: verbs that write runs.
+        case createIfMissing
+        /// The file must exist: verbs that only read never leave an empty database behind a typo.
+        case existing
+    }
+
+    /// Opens the database at `path` and migrates it; `access` says whether a missing file is
+    /// created or refused.
+    public init(path: String, access: Access = .createIfMissing) throws(StoreError) {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue { throw .notADatabase(path: path, reason: "it is a directory") }
+        switch access {
+        case .existing:
+            guard exists else { throw .databaseNotFound(path: path) }
+        case .createIfMissing:
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw .cannotCreateDirectory(path: directory, reason: "\(error.localizedDescription)")
+                }
             }
         }
-        connection = try SQLiteConnection(path: path)
-        try migrate()
+        do {
+            connection = try SQLiteConnection(path: path, mayCreate: access == .createIfMissing)
+            try migrate()
+        } catch {
+            throw Self.explainOpenFailure(error, path: path)
+        }
+    }
+
+    /// SQLite's "file is not a database" and "database disk image is malformed" as one sentence.
+    private static func explainOpenFailure(_ error: StoreError, path: String) -> StoreError {
+        guard case .sqlite(let code, _, let message, _) = error,
+              [SQLITE_NOTADB, SQLITE_CORRUPT].contains(code & 0xff) else { return error }
+        return .notADatabase(path: path, reason: message)
     }
 
     private func migrate() throws(StoreError) {
@@ -172,12 +206,45 @@ public final class RunStore {
             throw .schemaTooNew(path: connection.path, found: version, supported: Self.migrations.count)
         }
         guard version < Self.migrations.count else { return }
+        if version == 0 {
+            // An SQLite file of another program: never add Descent's tables to it.
+            let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .compactMap { $0.first?.string }
+            if !tables.isEmpty {
+                throw .notADatabase(path: connection.path, reason: "an SQLite database of another program (tables \(tables.prefix(3).joined(separator: ", ")))")
+            }
+        }
         try connection.transaction { () throws(StoreError) in
             for index in version..<Self.migrations.count {
                 try connection.execute(Self.migrations[index])
             }
             try connection.execute("PRAGMA user_version = \(Self.migrations.count)")
         }
+    }
+
+    /// The database's size on disk in bytes (main file plus write-ahead log).
+    public func fileBytes() -> Int {
+        [connection.path, connection.path + "-wal"].reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0)
+        }
+    }
+
+    /// Returns free pages to the file system: after deleting a run, so that `rm` frees the space.
+    /// Databases created by this version use incremental auto-vacuum; older ones are vacuumed whole.
+    public func reclaimSpace() throws(StoreError) {
+        let mode = try connection.query("PRAGMA auto_vacuum").first?.first?.int ?? 0
+        if mode == 2 {
+            try connection.query("PRAGMA incremental_vacuum")
+        } else {
+            try connection.execute("VACUUM")
+        }
+        try connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// `PRAGMA integrity_check`: empty when the database is sound, otherwise SQLite's findings.
+    public func integrityProblems() throws(StoreError) -> [String] {
+        let rows = try connection.query("PRAGMA integrity_check").compactMap { $0.first?.string }
+        return rows == ["ok"] ? [] : rows
     }
 
     // MARK: Runs
@@ -243,9 +310,11 @@ public final class RunStore {
     }
 
     /// Marks a run as running again (resume), records the new config and owner process, and drops
-    /// metrics and samples logged after the checkpoint it resumes from: they will be logged again.
+    /// metrics, samples and checkpoints after the checkpoint it resumes from: they will be written
+    /// again (a later checkpoint is there only when the resume fell back past a damaged one).
     public func beginResume(runID: Int64, fromStep step: Int, configJSON: String, maxSteps: Int) throws(StoreError) {
         try connection.transaction { () throws(StoreError) in
+            try connection.query("DELETE FROM checkpoints WHERE run_id = ? AND step > ?", [.integer(runID), .integer(Int64(step))])
             try connection.query("DELETE FROM metrics WHERE run_id = ? AND step > ?", [.integer(runID), .integer(Int64(step))])
             try connection.query("DELETE FROM samples WHERE run_id = ? AND step > ?", [.integer(runID), .integer(Int64(step))])
             try connection.query("""
@@ -343,12 +412,13 @@ public final class RunStore {
                       checkpoint.trainLoss.map { .real($0) } ?? .null, checkpoint.valLoss.map { .real($0) } ?? .null,
                       .text(checkpoint.weightsSHA256), .text(checkpoint.reason.rawValue)])
             let checkpointID = connection.lastInsertRowID
-            let insertBlob = try connection.prepare("INSERT INTO checkpoint_blobs (checkpoint_id, name, data) VALUES (?, ?, ?)")
+            let insertBlob = try connection.prepare("INSERT INTO checkpoint_blobs (checkpoint_id, name, data, sha256) VALUES (?, ?, ?, ?)")
             for blob in checkpoint.blobs {
                 try insertBlob.reset()
                 try insertBlob.bind(.integer(checkpointID), at: 1)
                 try insertBlob.bind(.text(blob.name), at: 2)
                 try insertBlob.bind(.blob(blob.bytes), at: 3)
+                try insertBlob.bind(.text(SHA256.hexDigest(of: blob.bytes)), at: 4)
                 while try insertBlob.step() {}
             }
             try prune(runID: runID, keepLatest: keepLatest)
@@ -404,19 +474,74 @@ public final class RunStore {
         }
     }
 
-    /// The named blobs of a checkpoint.
+    /// The named blobs of a checkpoint, each checked against the SHA-256 stored beside it: a blob
+    /// that fails throws `corruptBlob`. Blobs written before checksums existed pass unchecked.
     public func blobs(of checkpoint: CheckpointRecord) throws(StoreError) -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
-        for row in try connection.query("SELECT name, data FROM checkpoint_blobs WHERE checkpoint_id = ?", [.integer(checkpoint.id)]) {
-            if let name = row[0].string { result[name] = row[1].bytes ?? [] }
+        for row in try connection.query("SELECT name, data, sha256 FROM checkpoint_blobs WHERE checkpoint_id = ? ORDER BY name",
+                                        [.integer(checkpoint.id)]) {
+            guard let name = row[0].string else { continue }
+            let bytes = row[1].bytes ?? []
+            if case .mismatch(let expected, let found) = Self.check(bytes, against: row[2].string) {
+                throw .corruptBlob(step: checkpoint.step, name: name, expected: expected, found: found)
+            }
+            result[name] = bytes
         }
         return result
     }
 
-    /// One named blob of a checkpoint (the small `state` part, without reading the weights).
+    /// One named blob of a checkpoint (the small `state` part, without reading the weights),
+    /// checked like `blobs(of:)`.
     public func blob(_ name: String, of checkpoint: CheckpointRecord) throws(StoreError) -> [UInt8]? {
-        try connection.query("SELECT data FROM checkpoint_blobs WHERE checkpoint_id = ? AND name = ?",
-                             [.integer(checkpoint.id), .text(name)]).first.map { $0[0].bytes ?? [] }
+        guard let row = try connection.query("SELECT data, sha256 FROM checkpoint_blobs WHERE checkpoint_id = ? AND name = ?",
+                                             [.integer(checkpoint.id), .text(name)]).first else { return nil }
+        let bytes = row[0].bytes ?? []
+        if case .mismatch(let expected, let found) = Self.check(bytes, against: row[1].string) {
+            throw .corruptBlob(step: checkpoint.step, name: name, expected: expected, found: found)
+        }
+        return bytes
+    }
+
+    /// What a blob's checksum says.
+    public enum BlobCheck: Sendable, Equatable {
+        case verified
+        /// Written before checksums were stored.
+        case unverified
+        case mismatch(expected: String, found: String)
+    }
+
+    /// One blob's name, size and checksum result, for `show` and `verify`.
+    public struct BlobReport: Sendable, Equatable {
+        public let name: String
+        public let bytes: Int
+        public let check: BlobCheck
+    }
+
+    /// Every blob of a checkpoint with its checksum checked, without throwing on a mismatch.
+    public func blobReports(of checkpoint: CheckpointRecord) throws(StoreError) -> [BlobReport] {
+        try connection.query("SELECT name, data, sha256 FROM checkpoint_blobs WHERE checkpoint_id = ? ORDER BY name",
+                             [.integer(checkpoint.id)]).map { row in
+            let bytes = row[1].bytes ?? []
+            return BlobReport(name: row[0].string ?? "", bytes: bytes.count, check: Self.check(bytes, against: row[2].string))
+        }
+    }
+
+    /// The bytes each checkpoint of a run stores, by checkpoint id, without reading the blobs.
+    public func checkpointSizes(runID: Int64) throws(StoreError) -> [Int64: Int] {
+        var sizes: [Int64: Int] = [:]
+        for row in try connection.query("""
+            SELECT c.id, COALESCE(SUM(length(b.data)), 0) FROM checkpoints c
+            LEFT JOIN checkpoint_blobs b ON b.checkpoint_id = c.id WHERE c.run_id = ? GROUP BY c.id
+            """, [.integer(runID)]) {
+            sizes[Int64(row[0].int ?? 0)] = row[1].int ?? 0
+        }
+        return sizes
+    }
+
+    static func check(_ bytes: [UInt8], against stored: String?) -> BlobCheck {
+        guard let stored else { return .unverified }
+        let found = SHA256.hexDigest(of: bytes)
+        return found == stored ? .verified : .mismatch(expected: stored, found: found)
     }
 
     // MARK: Summaries

@@ -3,6 +3,9 @@
 import CSQLite
 
 public enum StoreError: Error, CustomStringConvertible, Equatable {
+    /// The CLI's default --db, named in errors about a missing database.
+    public static let defaultDatabasePath = "checkpoints/descent.db"
+
     case sqlite(code: Int32, operation: String, message: String, path: String)
     case cannotCreateDirectory(path: String, reason: String)
     case schemaTooNew(path: String, found: Int, supported: Int)
@@ -12,9 +15,20 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case noCheckpoint(run: String)
     case checkpointNotFound(run: String, step: Int, available: [Int])
     case missingBlob(run: String, step: Int, name: String)
+    case corruptBlob(step: Int, name: String, expected: String, found: String)
+    case databaseNotFound(path: String)
+    case notADatabase(path: String, reason: String)
+
+    /// SQLite found the file damaged (SQLITE_CORRUPT) or not a database at all (SQLITE_NOTADB).
+    public var isDamage: Bool {
+        guard case .sqlite(let code, _, _, _) = self else { return false }
+        return code & 0xff == SQLITE_CORRUPT || code & 0xff == SQLITE_NOTADB
+    }
 
     public var description: String {
         switch self {
+        case let .sqlite(code, operation, message, path) where isDamage:
+            return "\(path): the database is damaged (SQLite error \(code), \(message), during \(operation)). `descent verify` reports what can still be read; restore the file from a backup or pass another --db."
         case let .sqlite(code, operation, message, path):
             let hint: String
             switch code & 0xff {
@@ -43,6 +57,12 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "run '\(run)' has no checkpoint at step \(step) (available: \(list))."
         case let .missingBlob(run, step, name):
             return "run '\(run)': the checkpoint at step \(step) lacks its '\(name)' part; the database is damaged. Use another checkpoint (--checkpoint STEP)."
+        case let .corruptBlob(step, name, expected, found):
+            return "the checkpoint at step \(step) is damaged: its '\(name)' part fails its SHA-256 check (stored \(expected.prefix(12))…, read \(found.prefix(12))…). Use another checkpoint (--checkpoint STEP); `descent verify` checks them all."
+        case let .databaseNotFound(path):
+            return "\(path): no such database. Pass the --db that `descent train` wrote (default \(Self.defaultDatabasePath))."
+        case let .notADatabase(path, reason):
+            return "\(path): not a Descent database (\(reason)). Pass another --db, or restore the file from a backup."
         }
     }
 }

@@ -120,6 +120,25 @@ public final class Trainer {
         return count > 0 ? total / Double(count) : nil
     }
 
+    /// Median seconds of a training step, measured on up to `steps` steps of the run's first
+    /// batches after one warm-up step, stopping early once `budgetSeconds` have passed: the
+    /// estimate `train --dry-run` prints. It trains the model and moves the loader, so the trainer
+    /// is thrown away afterwards.
+    public func measureStepSeconds(steps: Int = 5, budgetSeconds: Double = 3) throws(TrainingError) -> Double {
+        let batchSize = config.training.batchSize
+        var times: [Double] = []
+        let started = MonotonicClock.seconds()
+        for index in 0...max(steps, 1) {
+            let stepStart = MonotonicClock.seconds()
+            do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
+            _ = step.run(contexts: contexts, targets: targets, count: batchSize, learningRate: schedule.learningRate(at: index))
+            if index > 0 { times.append(MonotonicClock.seconds() - stepStart) }
+            if MonotonicClock.seconds() - started > budgetSeconds && !times.isEmpty { break }
+        }
+        guard !times.isEmpty else { return MonotonicClock.seconds() - started }
+        return times.sorted()[times.count / 2]
+    }
+
     /// Trains until `training.maxSteps`, `stopAt`, a stop request or divergence.
     ///
     /// - Parameters:

@@ -4,6 +4,8 @@ import XCTest
 /// Runs the real `descent` executable (built beside the test bundle) in a scratch directory.
 class CLITestCase: XCTestCase {
     var workDirectory: URL!
+    /// Variables added to the environment of every `descent` the test launches.
+    var extraEnvironment: [String: String] = [:]
 
     struct Result {
         let status: Int32
@@ -46,6 +48,9 @@ class CLITestCase: XCTestCase {
         process.executableURL = Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = workDirectory
+        if !extraEnvironment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -92,7 +97,7 @@ class CLITestCase: XCTestCase {
         let parts = ["an", "na", "el", "li", "ma", "ra", "jo", "ko", "ti", "sa"]
         for i in 0..<400 { words.append(parts[i % 10] + parts[(i / 10) % 10] + (i % 3 == 0 ? parts[(i / 7) % 10] : "")) }
         try write(words.joined(separator: "\n") + "\n", to: "names.txt")
-        let prepared = try descent("prepare", "names.txt", "--out", "data/names", "--split-by", "lines")
+        let prepared = try descent("prepare", "names.txt", "--out", "data/names", "--split-by", "lines", "--overwrite")
         XCTAssertEqual(prepared.status, 0, prepared.stderr)
         var training: [String: String] = ["maxSteps": "40", "batchSize": "16", "evalInterval": "20", "evalBatches": "2",
                                           "checkpointInterval": "10", "logInterval": "10"]
