@@ -80,12 +80,12 @@ let package = Package(
         .target(name: "Landscape", dependencies: ["Models", "Parameters", "Data", "Kernels", "Core"], swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Models", "Kernels", "Core",
+                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Models", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
         .executableTarget(name: "descent-bench",
-                          dependencies: ["Kernels", "Models", "Optimizers", "Training", "Core",
+                          dependencies: ["Kernels", "Models", "Optimizers", "Training", "Data", "Tokenizers", "Core",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: cpuFlags),
 
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Parameters", "Kernels", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Parameters", "Kernels", "Core"],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: cpuFlags),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords", "Core"], swiftSettings: cpuFlags),

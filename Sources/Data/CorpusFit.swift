@@ -15,13 +15,18 @@ struct CorpusFit {
 
     /// Reads `inputs` in order and fits a tokenizer of `kind`. `progress(index, bytesRead, fileBytes)`
     /// follows each chunk of input `index`.
-    static func run(inputs: [String], split: DocumentSplit, kind: TokenizerKind,
+    /// With `existing`, nothing is fitted: the inputs are checked to be encodable by it instead
+    /// (a character outside its vocabulary is reported with its file, document and position).
+    static func run(inputs: [String], split: DocumentSplit, kind: TokenizerKind, settings: TokenizerSettings = TokenizerSettings(),
+                    existing: (any Tokenizer)? = nil,
                     progress: ((_ index: Int, _ bytesRead: Int, _ fileBytes: Int) -> Void)?) throws(DataError) -> CorpusFit {
-        var sink = FitSink(trainer: kind.makeTrainer())
+        var sink = FitSink(trainer: existing.map { ExistingTokenizer(tokenizer: $0) } ?? kind.makeTrainer(settings))
+        sink.checked = existing
         var sources: [DatasetManifest.Source] = []
         var digests: [InputDigest] = []
         for (index, input) in inputs.enumerated() {
             sink.digest = InputDigest()
+            sink.path = input
             let textBytes = try DocumentReader.read(path: input, split: split, into: &sink) { read, size in
                 progress?(index, read, size)
             }
@@ -29,7 +34,11 @@ struct CorpusFit {
             digests.append(sink.digest)
             sources.append(.init(path: input, bytes: try InputFile(path: input).size, textBytes: textBytes))
         }
-        return CorpusFit(tokenizer: sink.trainer.makeTokenizer(), documents: digests.reduce(0) { $0 + $1.documents },
+        // An empty corpus is reported as such, not as a vocabulary it cannot fill.
+        guard digests.contains(where: { $0.documents > 0 }) else { throw .emptyCorpus(inputs: inputs) }
+        let tokenizer: any Tokenizer
+        do { tokenizer = try sink.trainer.makeTokenizer() } catch { throw .tokenizer(error) }
+        return CorpusFit(tokenizer: tokenizer, documents: digests.reduce(0) { $0 + $1.documents },
                          sources: sources, digests: digests)
     }
 }
@@ -37,12 +46,34 @@ struct CorpusFit {
 private struct FitSink: DocumentSink {
     var trainer: any TokenizerTrainer
     var digest = InputDigest()
+    /// A given tokenizer that must encode every piece (nil when one is being fitted).
+    var checked: (any Tokenizer)?
+    var path = ""
+    /// Scalars of the current document before the current piece.
+    private var scalarsBefore = 0
+    private var tokens: [Int32] = []
 
-    mutating func beginDocument() { digest.beginDocument() }
+    init(trainer: any TokenizerTrainer) { self.trainer = trainer }
 
-    mutating func text(_ piece: UnsafeBufferPointer<UInt8>) {
+    mutating func beginDocument() {
+        digest.beginDocument()
+        scalarsBefore = 0
+    }
+
+    mutating func text(_ piece: UnsafeBufferPointer<UInt8>) throws(DataError) {
         trainer.observe(utf8: piece)
         digest.add(piece)
+        if let checked, !checked.encodesAnyText {
+            do {
+                try checked.encode(utf8: piece, appendingTo: &tokens)
+            } catch .unknownCharacter(let scalar, let offset) {
+                throw .unknownCharacterInInput(path: path, document: digest.documents, offset: scalarsBefore + offset + 1, scalar: scalar)
+            } catch {
+                throw .tokenizer(error)
+            }
+            tokens.removeAll(keepingCapacity: true)
+            for byte in piece where byte & 0xC0 != 0x80 { scalarsBefore += 1 }
+        }
     }
 
     mutating func endDocument() {}
@@ -90,4 +121,11 @@ struct InputDigest: Equatable {
         x ^= x >> 33
         return x
     }
+}
+
+/// The "trainer" of `--tokenizer-from`: it learns nothing and gives the tokenizer it was given.
+private struct ExistingTokenizer: TokenizerTrainer {
+    let tokenizer: any Tokenizer
+    mutating func observe(utf8 text: UnsafeBufferPointer<UInt8>) {}
+    mutating func makeTokenizer() throws(TokenizerError) -> any Tokenizer { tokenizer }
 }

@@ -36,6 +36,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     /// A scalar of a text file that the tokenizer's vocabulary lacks: in document `document`
     /// (1-based) at scalar `offset` (0-based) of that document.
     case unknownCharacterInFile(path: String, document: Int, offset: Int, scalar: Unicode.Scalar)
+    /// `prepare --tokenizer-from`: an input's character that the given tokenizer cannot encode,
+    /// in document `document` of the file, its `offset`-th character (both counted from 1).
+    case unknownCharacterInInput(path: String, document: Int, offset: Int, scalar: Unicode.Scalar)
 
     // Options and output.
     /// An option outside its allowed values.
@@ -124,6 +127,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case .unknownCharacterInFile(let path, let document, let offset, let scalar):
             return "\(path): document \(document), character \(offset): \"\(scalar.escaped(asASCII: false))\" "
                 + "(\(TokenizerError.codePoint(scalar))) is not in the run's vocabulary. Evaluate text written with the training corpus's characters."
+        case .unknownCharacterInInput(let path, let document, let offset, let scalar):
+            return "\(path): document \(document), character \(offset): \"\(scalar.escaped(asASCII: false))\" "
+                + "(\(TokenizerError.codePoint(scalar))) is not in the --tokenizer-from vocabulary. Remove it from the text, or use a "
+                + "byte-level BPE tokenizer (--tokenizer bpe), which encodes any text."
         case .emptySplit(let dataset, let split):
             let hint = split == .val
                 ? "Prepare it with --val-fraction above 0, or evaluate on the train split."

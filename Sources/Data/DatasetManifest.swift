@@ -74,6 +74,8 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     /// The tokenizer file's name inside the dataset directory.
     public var tokenizer: String
     public var tokenizerSHA256: String
+    /// The tokenizer file's "type" ("character", "bpe"); absent in manifests written before BPE.
+    public var tokenizerType: String?
     public var vocabularySize: Int
     public var boundaryToken: Int32
     /// Bytes per token in the shard payloads: 2 (uint16) or 4 (uint32, when the vocabulary exceeds 65,535).

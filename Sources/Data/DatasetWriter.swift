@@ -156,7 +156,7 @@ public enum DatasetWriter {
             }
             let manifest = DatasetManifest(
                 format: DatasetManifest.format, version: DatasetManifest.currentVersion, generator: "DatasetWriter",
-                tokenizer: TokenizerFile.defaultFileName, tokenizerSHA256: tokenizerSHA,
+                tokenizer: TokenizerFile.defaultFileName, tokenizerSHA256: tokenizerSHA, tokenizerType: tokenizer.typeName,
                 vocabularySize: tokenizer.vocabularySize, boundaryToken: tokenizer.boundaryToken,
                 tokenBytes: ShardFormat.tokenBytes(vocabularySize: tokenizer.vocabularySize),
                 splitBy: .file, valFraction: 0, holdout: val.isEmpty ? .none : .documents, seed: 0,

@@ -33,6 +33,12 @@ public struct PrepareOptions: Sendable, Equatable {
     public var shardTokens: Int
     /// The tokenizer to fit to the corpus.
     public var tokenizer: TokenizerKind
+    /// BPE: vocabulary size (`<|endoftext|>` included) and pre-tokenization pattern.
+    public var vocabularySize: Int = TokenizerSettings.defaultVocabularySize
+    public var splitPattern: SplitPattern = .gpt4
+    /// A dataset directory (or tokenizer file) whose tokenizer encodes the inputs instead of a
+    /// fitted one, so that a model can be fine-tuned on new text with its vocabulary.
+    public var tokenizerFrom: String?
     /// Threads that encode documents and compress shards; the output is the same bytes for any count.
     public var threads: Int
     /// Text per encoding job; tests make it small to get many jobs from a small corpus.
@@ -64,6 +70,13 @@ public struct PrepareOptions: Sendable, Equatable {
         }
         guard Self.shardTokensRange.contains(shardTokens) else {
             throw .badOption(name: "--shard-tokens", value: "\(shardTokens)", allowed: "an integer in [1024, 1000000000]")
+        }
+        if tokenizer == .bytePair && tokenizerFrom == nil {
+            let sizes = BytePairOptions.minimumVocabularySize...BytePairOptions.maximumVocabularySize
+            guard sizes.contains(vocabularySize) else {
+                throw .badOption(name: "--vocab-size", value: "\(vocabularySize)",
+                                 allowed: "an integer in [\(sizes.lowerBound), \(sizes.upperBound)]: 256 bytes + merges + <|endoftext|>, e.g. 1024")
+            }
         }
         guard PrepareThreads.range.contains(threads) else {
             throw .badOption(name: "--threads", value: "\(threads)",
@@ -131,6 +144,14 @@ public struct PrepareSummary: Sendable, Equatable {
     /// An existing dataset in `outputDirectory` was replaced.
     public var replacedDataset: Bool
     public var manifest: DatasetManifest
+    /// The tokenizer the dataset was encoded with.
+    public var tokenizer: any Tokenizer
+
+    public static func == (lhs: PrepareSummary, rhs: PrepareSummary) -> Bool {
+        lhs.outputDirectory == rhs.outputDirectory && lhs.vocabularySize == rhs.vocabularySize && lhs.holdout == rhs.holdout
+            && lhs.train == rhs.train && lhs.val == rhs.val && lhs.inputBytes == rhs.inputBytes && lhs.textBytes == rhs.textBytes
+            && lhs.writtenBytes == rhs.writtenBytes && lhs.replacedDataset == rhs.replacedDataset && lhs.manifest == rhs.manifest
+    }
 }
 
 /// The prepare pipeline.
@@ -151,7 +172,10 @@ public enum Prepare {
         var offsets = [0]
         for input in inputs { offsets.append(offsets.last! + FileSystem.fileSize(input)) }
         let inputBytes = offsets.last!
-        let fit = try CorpusFit.run(inputs: inputs, split: options.splitBy, kind: options.tokenizer) { index, read, _ in
+        let existing = try options.tokenizerFrom.map { (from) throws(DataError) in try TokenizerFile.load(datasetOrFile: from) }
+        let settings = TokenizerSettings(vocabularySize: options.vocabularySize, splitPattern: options.splitPattern, threads: threads)
+        let fit = try CorpusFit.run(inputs: inputs, split: options.splitBy, kind: options.tokenizer, settings: settings,
+                                    existing: existing) { index, read, _ in
             progress?(PrepareProgress(phase: .fitting, path: inputs[index], bytesRead: offsets[index] + read,
                                       inputBytes: inputBytes, tokensWritten: 0, tokenCount: nil))
         }
@@ -192,7 +216,7 @@ public enum Prepare {
                                                     examples: max(0, valTokens - 1))
             let manifest = DatasetManifest(
                 format: DatasetManifest.format, version: DatasetManifest.currentVersion, generator: "descent prepare",
-                tokenizer: TokenizerFile.defaultFileName, tokenizerSHA256: tokenizerSHA,
+                tokenizer: TokenizerFile.defaultFileName, tokenizerSHA256: tokenizerSHA, tokenizerType: tokenizer.typeName,
                 vocabularySize: vocabularySize, boundaryToken: tokenizer.boundaryToken,
                 tokenBytes: ShardFormat.tokenBytes(vocabularySize: vocabularySize),
                 splitBy: options.splitBy, valFraction: options.valFraction, holdout: plan.holdout, seed: options.seed,
@@ -211,7 +235,7 @@ public enum Prepare {
                 train: trainSummary, val: valSummary,
                 inputBytes: fit.sources.reduce(0) { $0 + $1.bytes }, textBytes: fit.sources.reduce(0) { $0 + $1.textBytes },
                 writtenBytes: trainSummary.bytes + valSummary.bytes + manifestBytes + tokenizerBytes,
-                replacedDataset: staging.replacesDataset, manifest: manifest)
+                replacedDataset: staging.replacesDataset, manifest: manifest, tokenizer: tokenizer)
         } catch {
             staging.abandon()
             throw error

@@ -41,6 +41,10 @@ public final class PreparedDataset: Sendable {
         } catch {
             throw .tokenizer(error)
         }
+        if let type = manifest.tokenizerType, type != tokenizer.typeName {
+            throw .badManifest(path: directory + "/" + DatasetManifest.fileName,
+                               reason: "tokenizerType \"\(type)\" does not match the tokenizer file's type \"\(tokenizer.typeName)\"")
+        }
         guard tokenizer.vocabularySize == manifest.vocabularySize, tokenizer.boundaryToken == manifest.boundaryToken else {
             throw .badManifest(path: manifestPath, reason: "vocabularySize \(manifest.vocabularySize) and boundaryToken "
                 + "\(manifest.boundaryToken) do not match the tokenizer's \(tokenizer.vocabularySize) and \(tokenizer.boundaryToken)")

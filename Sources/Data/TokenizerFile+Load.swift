@@ -14,4 +14,13 @@ extension TokenizerFile {
             throw .tokenizer(error)
         }
     }
+
+    /// The tokenizer of a dataset directory (its tokenizer.json), or of a tokenizer file.
+    public static func load(datasetOrFile path: String) throws(DataError) -> any Tokenizer {
+        let file = FileSystem.kind(of: path) == .directory ? path + "/" + defaultFileName : path
+        guard FileSystem.kind(of: file) != .missing else {
+            throw file == path ? .fileNotFound(path: path) : .notADataset(path: path)
+        }
+        return try load(path: file)
+    }
 }

@@ -23,7 +23,7 @@ public struct DescentCommand: ParsableCommand {
                 """),
         version: "0.1.0",
         subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self,
-                      ShowCommand.self, RemoveCommand.self, VerifyCommand.self,
+                      ShowCommand.self, RemoveCommand.self, VerifyCommand.self, TokenizerCommand.self,
                       PlotCommand.self, ReportCommand.self, MetricsCommand.self, DiffCommand.self,
                       LRFindCommand.self, LandscapeCommand.self, SweepCommand.self]
     )

@@ -4,9 +4,20 @@ import ArgumentParser
 import Core
 import Data
 import Foundation
+import Tokenizers
 import Store
 
 extension DocumentSplit: ExpressibleByArgument {}
+extension SplitPattern: ExpressibleByArgument {}
+
+extension TokenizerKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(optionName: argument) }
+    public var defaultValueDescription: String { optionName }
+    public static var allValueStrings: [String] { allCases.map(\.optionName) }
+    public static var allValueDescriptions: [String: String] {
+        ["char": "one id per character of the corpus", "bpe": "byte-level BPE of --vocab-size ids"]
+    }
+}
 
 struct PrepareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,10 +25,18 @@ struct PrepareCommand: ParsableCommand {
         abstract: "Tokenize text files into a dataset of compressed token shards.",
         discussion: HelpText.paragraphs(
             """
-            Builds a character-level tokenizer from the text (its sorted characters plus a \
-            document-boundary token), holds out a seeded validation set, and writes \
+            Fits a tokenizer to the text, holds out a seeded validation set, and writes \
             train_NNNNNN.bin.gz / val_NNNNNN.bin.gz shards (gzip of llm.c's shard layout), the \
             tokenizer and a manifest.json with a SHA-256 per shard into DIR.
+            """,
+            """
+            Tokenizers: 'char' (default) gives one id per character of the corpus plus a \
+            document-boundary token. 'bpe' trains a byte-level BPE to --vocab-size ids: 256 bytes, \
+            the learnt merges, then <|endoftext|> as the document boundary; text is first cut by \
+            tiktoken's GPT-4 (cl100k) or GPT-2 pattern (--split-pattern). 1024 suits \
+            tinyshakespeare; GPT-2 used 50257. --tokenizer-from DIR encodes with an existing \
+            dataset's tokenizer instead, so that a model trained on it can be fine-tuned on the \
+            new text (descent train --init-from).
             """,
             """
             An input may be a directory: its .txt and .gz files, searched recursively, are read \
@@ -37,6 +56,10 @@ struct PrepareCommand: ParsableCommand {
                   --split-by file
               descent prepare corpus/*.txt.gz --out data/mine --split-by paragraphs
               descent prepare books/ --out data/books --split-by file --threads 2
+              descent prepare tinyshakespeare.txt --out data/shakespeare-bpe \\
+                  --split-by file --tokenizer bpe --vocab-size 1024
+              descent prepare more.txt --out data/more --split-by file \\
+                  --tokenizer-from data/shakespeare-bpe
             """
     )
 
@@ -69,20 +92,50 @@ struct PrepareCommand: ParsableCommand {
         """, valueName: "n"))
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The tokenizer to fit (default: char).", valueName: "kind"))
+    var tokenizer: TokenizerKind?
+
+    @Option(name: .customLong("vocab-size"), help: ArgumentHelp("""
+        BPE vocabulary size, <|endoftext|> included: at least 257 (the 256 bytes + the boundary). \
+        Default \(TokenizerSettings.defaultVocabularySize).
+        """, valueName: "n"))
+    var vocabularySize: Int?
+
+    @Option(name: .customLong("split-pattern"), help: ArgumentHelp("""
+        BPE pre-tokenization: 'gpt4' (tiktoken's cl100k pattern, the default) or 'gpt2'.
+        """, valueName: "pattern"))
+    var splitPattern: SplitPattern?
+
+    @Option(name: .customLong("tokenizer-from"), help: ArgumentHelp("""
+        Encode with the tokenizer of this prepared dataset (or tokenizer.json) instead of fitting one.
+        """, valueName: "dir"))
+    var tokenizerFrom: String?
+
     @Flag(name: .long, help: "Replace a dataset already in --out.")
     var overwrite = false
 
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
+        if tokenizerFrom != nil && (tokenizer != nil || vocabularySize != nil || splitPattern != nil) {
+            throw ValidationError("--tokenizer-from uses that dataset's tokenizer as it is; drop --tokenizer, --vocab-size and --split-pattern.")
+        }
+        if tokenizer != .bytePair && tokenizerFrom == nil && (vocabularySize != nil || splitPattern != nil) {
+            throw ValidationError("--vocab-size and --split-pattern apply to the BPE tokenizer: add --tokenizer bpe.")
+        }
         if inputs.isEmpty { throw ValidationError("give at least one input file, e.g. `descent prepare names.txt --out data/names`.") }
         if out == nil { throw ValidationError("--out DIR is required: where to write the dataset, e.g. --out data/names.") }
         do { try options.validate() } catch { throw ValidationError(error.description) }
     }
 
     var options: PrepareOptions {
-        PrepareOptions(inputs: inputs, outputDirectory: out ?? "", splitBy: splitBy, valFraction: valFraction, seed: seed,
-                       shardTokens: shardTokens, threads: threads ?? PrepareThreads.available)
+        var options = PrepareOptions(inputs: inputs, outputDirectory: out ?? "", splitBy: splitBy, valFraction: valFraction, seed: seed,
+                                     shardTokens: shardTokens, tokenizer: tokenizer ?? .character,
+                                     threads: threads ?? PrepareThreads.available)
+        options.vocabularySize = vocabularySize ?? TokenizerSettings.defaultVocabularySize
+        options.splitPattern = splitPattern ?? .gpt4
+        options.tokenizerFrom = tokenizerFrom
+        return options
     }
 
     func run() throws {
@@ -101,7 +154,7 @@ struct PrepareCommand: ParsableCommand {
             Prepared \(options.outputDirectory) in \(String(format: "%.2f", seconds)) s \
             (\(m.sources.count) input file(s), \(String(format: "%.1f", Double(summary.inputBytes) / 1e6)) MB, \
             \(String(format: "%.1f", rate)) MB/s on \(options.threads) thread(s))
-              vocabulary  \(m.vocabularySize) tokens (\(m.vocabularySize - 1) characters + document boundary)
+              vocabulary  \(m.vocabularySize) tokens (\(Self.vocabularyParts(summary.tokenizer)))
               train       \(m.splits.train.documents) documents, \(m.splits.train.tokens) tokens, \(m.shards(of: .train).count) shard(s)
               val         \(m.splits.val.documents) documents, \(m.splits.val.tokens) tokens, \(m.shards(of: .val).count) shard(s)
             Next: point a config's data.dir at it and run `descent train CONFIG`.
@@ -123,5 +176,13 @@ struct PrepareCommand: ParsableCommand {
             ? "no run in \(storeOptions.db) uses it"
             : "run\(users.count == 1 ? "" : "s") \(users.map { "'\($0)'" }.joined(separator: ", ")) in \(storeOptions.db) trained on it and could no longer resume"
         throw CommandFailure(message: "\(directory) already holds a dataset (\(usage)). Pass --overwrite to replace it, or choose another --out.", code: 1)
+    }
+
+    /// What the ids of a tokenizer are, for the summary.
+    static func vocabularyParts(_ tokenizer: any Tokenizer) -> String {
+        if let bpe = tokenizer as? BytePairTokenizer {
+            return "256 bytes + \(bpe.merges.count) merges + \(BytePairTokenizer.endOfText), \(bpe.pattern.rawValue) pattern"
+        }
+        return "\(tokenizer.vocabularySize - 1) characters + document boundary"
     }
 }

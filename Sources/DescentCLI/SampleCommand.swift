@@ -109,7 +109,7 @@ struct SampleCommand: ParsableCommand {
         let (loaded, _) = try which.load(runName: runName, store: store)
         let model = try attempt { try loaded.makeModel() }
         let samples = try attempt { try Sampler.generate(model: model, tokenizer: loaded.tokenizer, prompt: prompt, options: options) }
-        let texts = samples.map { prompt + loaded.tokenizer.decode($0.tokens) }
+        let texts = samples.map { prompt + $0.text(loaded.tokenizer) }
         // Multi-line samples (prose) get a separator line; one-line samples (names) one per line.
         let multiline = texts.contains { $0.contains("\n") }
         for (index, text) in texts.enumerated() {

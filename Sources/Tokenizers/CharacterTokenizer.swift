@@ -14,6 +14,7 @@ import Foundation
 /// A character-level tokenizer: boundary = 0, then the vocabulary's scalars in ascending order.
 public struct CharacterTokenizer: Tokenizer, Equatable {
     public static let typeName = TokenizerKind.character.rawValue
+    public var typeName: String { Self.typeName }
 
     /// The scalars of ids 1…V−1, strictly ascending.
     public let symbols: [Unicode.Scalar]
@@ -234,7 +235,7 @@ public struct CharacterTokenizerTrainer: TokenizerTrainer {
         return result
     }
 
-    public func makeTokenizer() -> any Tokenizer {
+    public mutating func makeTokenizer() throws(TokenizerError) -> any Tokenizer {
         CharacterTokenizer(ascending: scalars)
     }
 }

@@ -28,6 +28,19 @@ public protocol Tokenizer: Sendable {
     func decode(_ tokens: [Int32]) -> String
     /// The tokenizer file's bytes (what `TokenizerFile.load(jsonData:)` reads back).
     func jsonData() throws(TokenizerError) -> Data
+    /// The tokenizer file's "type" (`TokenizerKind.rawValue`).
+    var typeName: String { get }
+    /// Whether `encode` succeeds on any valid UTF-8 (byte-level BPE); false when a vocabulary of
+    /// characters may lack one.
+    var encodesAnyText: Bool { get }
+    /// The bytes of `tokens` (boundaries skipped); unlike `decode`, a UTF-8 sequence cut at the
+    /// end is kept, so that a caller printing tokens as they come can hold it back.
+    func decodeBytes(_ tokens: [Int32]) -> [UInt8]
+}
+
+extension Tokenizer {
+    public var encodesAnyText: Bool { false }
+    public func decodeBytes(_ tokens: [Int32]) -> [UInt8] { Array(decode(tokens).utf8) }
 }
 
 extension Tokenizer {

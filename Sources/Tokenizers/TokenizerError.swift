@@ -11,6 +11,10 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
     /// A tokenizer file that is not valid JSON, or of an unknown format, version or type, or whose
     /// contents are inconsistent. `path` only names the file in the message.
     case badTokenizerFile(path: String, reason: String)
+    /// A BPE vocabulary size outside what is possible: below 257 (256 bytes + `<|endoftext|>`),
+    /// above the maximum, or more than the corpus has pairs to merge for (`possible` is then the
+    /// largest size the corpus allows).
+    case vocabularySize(requested: Int, possible: Int?)
     /// The tokenizer could not be written as a tokenizer file; `reason` is the encoder's message.
     case unencodable(reason: String)
 
@@ -21,6 +25,12 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable, Sendable 
                 + "\(offset) is not in the tokenizer's vocabulary. Use only characters that occur in the training corpus."
         case .badTokenizerFile(let path, let reason):
             return "\(path): not a usable Descent tokenizer file (\(reason)). Re-run `descent prepare`."
+        case .vocabularySize(let requested, let possible?):
+            return "--vocab-size \(requested) is more than this corpus allows: after \(possible - BytePairOptions.minimumVocabularySize) merges no pair of tokens "
+                + "is left to merge. Use --vocab-size \(possible) or less, or a larger corpus."
+        case .vocabularySize(let requested, nil):
+            return "--vocab-size \(requested) is out of range: a byte-level BPE needs at least \(BytePairOptions.minimumVocabularySize) (256 bytes + <|endoftext|>) "
+                + "and at most \(BytePairOptions.maximumVocabularySize). Use e.g. --vocab-size 1024."
         case .unencodable(let reason):
             return "the tokenizer cannot be written as a tokenizer file (\(reason)). Report this as a bug."
         }

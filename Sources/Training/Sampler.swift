@@ -43,6 +43,14 @@ public struct GeneratedSample: Sendable, Equatable {
     public let tokens: [Int32]
     /// Whether generation ended at a document boundary (rather than at maxTokens).
     public let reachedBoundary: Bool
+
+    /// The text of the tokens, complete characters only: a byte-level tokenizer's sample that
+    /// stops at `maxTokens` may end inside a UTF-8 character, whose bytes are left out rather than
+    /// shown as a replacement character.
+    public func text(_ tokenizer: any Tokenizer) -> String {
+        let bytes = tokenizer.decodeBytes(tokens)
+        return String(decoding: bytes[..<CompleteUTF8.prefixLength(bytes)], as: UTF8.self)
+    }
 }
 
 public enum Sampler {

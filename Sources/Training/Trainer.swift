@@ -290,7 +290,7 @@ public final class Trainer {
         do { generated = try Sampler.generate(model: model, tokenizer: dataset.tokenizer, prompt: "", options: options) } catch {
             throw .sampling(error)
         }
-        let texts = generated.map { dataset.tokenizer.decode($0.tokens) }
+        let texts = generated.map { $0.text(dataset.tokenizer) }
         try log.save(texts.enumerated().map { TextSample(step: state.step, index: $0.offset, text: $0.element) })
         progress(.samples(step: state.step, texts: texts))
     }

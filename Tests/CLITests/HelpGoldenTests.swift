@@ -11,10 +11,18 @@ import XCTest
 final class HelpGoldenTests: XCTestCase {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
 
-    /// The root command and every verb it lists, so a new verb needs a golden file too.
+    /// The root command, every verb it lists and their own verbs (`tokenizer-show`), so a new
+    /// verb needs a golden file too.
     static var pages: [(name: String, command: ParsableCommand.Type)] {
-        [("descent", DescentCommand.self)]
-            + DescentCommand.configuration.subcommands.map { ($0.configuration.commandName ?? "\($0)", $0) }
+        var pages: [(name: String, command: ParsableCommand.Type)] = [("descent", DescentCommand.self)]
+        for verb in DescentCommand.configuration.subcommands {
+            let name = verb.configuration.commandName ?? "\(verb)"
+            pages.append((name, verb))
+            for inner in verb.configuration.subcommands {
+                pages.append((name + "-" + (inner.configuration.commandName ?? "\(inner)"), inner))
+            }
+        }
+        return pages
     }
 
     func testEveryHelpPageMatchesItsGoldenFile() throws {

@@ -306,7 +306,8 @@ final class PrepareTests: XCTestCase {
     }
 
     /// Encoding in parallel chunks and compressing shards on several threads gives the same files,
-    /// byte for byte, as one thread; so does an error, which names the same input.
+    /// byte for byte, as one thread, for each tokenizer kind (BPE training included); so does an
+    /// error, which names the same input.
     func testOutputIsByteIdenticalForAnyThreadCount() throws {
         let directory = makeTemporaryDirectory(self)
         var generator = Xoshiro256(seed: 7)
@@ -318,22 +319,37 @@ final class PrepareTests: XCTestCase {
         }
         writeFile(directory + "/a.txt", text)
         writeFile(directory + "/b.txt", String(text.reversed()))
-        var outputs: [[String: [UInt8]]] = []
-        for threads in [1, 2, 3] {
-            let out = directory + "/out\(threads)"
-            var options = PrepareOptions(inputs: [directory + "/a.txt", directory + "/b.txt"], outputDirectory: out,
-                                         splitBy: .paragraphs, shardTokens: 20_000, threads: threads)
-            options.chunkBytes = 4_096
-            try Prepare.run(options)
-            let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-            XCTAssertGreaterThan(files.filter { $0.hasPrefix("train_") }.count, 5)
-            var contents: [String: [UInt8]] = [:]
-            for file in files { contents[file] = readBytes(out + "/" + file) }
-            // The manifest names its inputs, the same for every run.
-            outputs.append(contents)
+        var characterDocuments: [String] = []
+        for kind in TokenizerKind.allCases {
+            var outputs: [[String: [UInt8]]] = []
+            for threads in [1, 2, 3] {
+                let out = directory + "/out-\(kind.optionName)-\(threads)"
+                var options = PrepareOptions(inputs: [directory + "/a.txt", directory + "/b.txt"], outputDirectory: out,
+                                             splitBy: .paragraphs, shardTokens: 20_000, tokenizer: kind, threads: threads)
+                options.chunkBytes = 4_096
+                options.vocabularySize = 400
+                try Prepare.run(options)
+                let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+                XCTAssertGreaterThan(files.filter { $0.hasPrefix("train_") }.count, kind == .character ? 5 : 2)
+                var contents: [String: [UInt8]] = [:]
+                for file in files { contents[file] = readBytes(out + "/" + file) }
+                // The manifest names its inputs, the same for every run.
+                outputs.append(contents)
+                if threads == 1 {
+                    let dataset = try PreparedDataset(directory: out)
+                    XCTAssertEqual(dataset.manifest.tokenizerType, kind.rawValue)
+                    let boundary = dataset.tokenizer.boundaryToken
+                    let documents = try [DatasetSplit.train, .val].flatMap {
+                        documentsOf(stream: try dataset.readStream($0), boundary: boundary).map { dataset.tokenizer.decode($0) }
+                    }
+                    XCTAssertGreaterThan(documents.count, 100)
+                    if kind == .character { characterDocuments = documents }
+                    XCTAssertEqual(documents, characterDocuments, "\(kind): the documents decode to their text")
+                }
+            }
+            XCTAssertEqual(outputs[0], outputs[1], "\(kind)")
+            XCTAssertEqual(outputs[0], outputs[2], "\(kind)")
         }
-        XCTAssertEqual(outputs[0], outputs[1])
-        XCTAssertEqual(outputs[0], outputs[2])
     }
 
     func testDirectoryInputsAreReadRecursivelyInByteOrder() throws {

@@ -86,18 +86,21 @@ final class CharacterTokenizerTests: XCTestCase {
                 bytes[start..<end].withUnsafeBufferPointer { trainer.observe(utf8: $0) }
                 start = end
             }
-            XCTAssertEqual(trainer.makeTokenizer() as? CharacterTokenizer, CharacterTokenizer(text: text), "pieces of \(pieceLength)")
+            XCTAssertEqual(try trainer.makeTokenizer() as? CharacterTokenizer, CharacterTokenizer(text: text), "pieces of \(pieceLength)")
         }
-        XCTAssertEqual((CharacterTokenizerTrainer().makeTokenizer() as? CharacterTokenizer)?.vocabularySize, 1)
+        XCTAssertEqual((try { var t = CharacterTokenizerTrainer(); return try t.makeTokenizer() }() as? CharacterTokenizer)?.vocabularySize, 1)
     }
 
     func testKindNamesTheFileTypeTheTrainerAndTheDecoder() throws {
-        XCTAssertEqual(TokenizerKind.allCases, [.character])
+        XCTAssertEqual(TokenizerKind.allCases, [.character, .bytePair])
+        XCTAssertEqual(TokenizerKind.allCases.map(\.optionName), ["char", "bpe"])
+        XCTAssertEqual(TokenizerKind(optionName: "bpe"), .bytePair)
+        XCTAssertTrue(TokenizerKind.bytePair.makeTrainer() is BytePairTrainer)
         XCTAssertEqual(TokenizerKind.character.rawValue, CharacterTokenizer.typeName)
         var trainer = TokenizerKind.character.makeTrainer()
         XCTAssertTrue(trainer is CharacterTokenizerTrainer)
         Array("hello".utf8).withUnsafeBufferPointer { trainer.observe(utf8: $0) }
-        let tokenizer = trainer.makeTokenizer()
+        let tokenizer = try trainer.makeTokenizer()
         XCTAssertEqual(try TokenizerFile.load(jsonData: try tokenizer.jsonData()) as? CharacterTokenizer,
                        CharacterTokenizer(text: "hello"))
     }

@@ -65,7 +65,8 @@ final class TokenizerTests: XCTestCase {
             }
         }
         XCTAssertTrue(reason(#"{"format":"descent-tokenizer","version":2,"type":"character"}"#).contains("version 2"))
-        XCTAssertTrue(reason(#"{"format":"descent-tokenizer","version":1,"type":"bpe"}"#).contains("unknown tokenizer type \"bpe\""))
+        XCTAssertTrue(reason(#"{"format":"descent-tokenizer","version":1,"type":"wordpiece"}"#).contains("unknown tokenizer type \"wordpiece\""))
+        XCTAssertTrue(reason(#"{"format":"descent-tokenizer","version":1,"type":"bpe"}"#).contains("a bpe tokenizer needs"))
         XCTAssertTrue(reason(#"{"format":"other","version":1}"#).contains("format"))
         XCTAssertTrue(reason("not json").contains("JSON"))
         XCTAssertTrue(reason(#"{"format":"descent-tokenizer","version":1,"type":"character","boundaryToken":0,"symbols":["b","a"]}"#)

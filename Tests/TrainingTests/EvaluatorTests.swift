@@ -58,6 +58,7 @@ final class EvaluatorTests: XCTestCase {
         struct PairTokenizer: Tokenizer {
             var vocabularySize: Int { 3 }
             var boundaryToken: Int32 { 0 }
+            var typeName: String { "pairs" }
             /// Id 1 per pair of scalars, id 2 for a last scalar left alone.
             func encode(utf8 text: UnsafeBufferPointer<UInt8>, appendingTo tokens: inout [Int32]) {
                 let scalars = text.filter { $0 & 0xC0 != 0x80 }.count

@@ -22,6 +22,20 @@ final class SamplerTests: XCTestCase {
         return (model, tokenizer)
     }
 
+    /// A byte-level BPE sample that stops inside a character shows the characters before it.
+    func testSampleTextHasOnlyCompleteCharactersWithBytePairTokens() throws {
+        var trainer = BytePairTrainer(options: BytePairOptions(vocabularySize: 265))
+        Array("café 🦀 crab café".utf8).withUnsafeBufferPointer { trainer.observe(utf8: $0) }
+        let tokenizer = try trainer.train()
+        let crab = Array("a🦀".utf8).map { Int32($0) }
+        XCTAssertEqual(GeneratedSample(tokens: Array(crab.prefix(4)), reachedBoundary: false).text(tokenizer), "a")
+        XCTAssertEqual(GeneratedSample(tokens: crab, reachedBoundary: false).text(tokenizer), "a🦀")
+        // "café" as bytes, cut inside the é: the e's lead byte is dropped, not replaced.
+        let cafe = Array("café".utf8).map { Int32($0) }
+        XCTAssertEqual(GeneratedSample(tokens: Array(cafe.prefix(4)), reachedBoundary: false).text(tokenizer), "caf")
+        XCTAssertEqual(GeneratedSample(tokens: try tokenizer.encode("café 🦀"), reachedBoundary: true).text(tokenizer), "café 🦀")
+    }
+
     func testSameSeedSameTextAndSamplesIndependentOfCount() throws {
         let (model, tokenizer) = try fixture()
         var options = SamplingOptions()
