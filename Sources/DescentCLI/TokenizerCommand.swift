@@ -133,7 +133,7 @@ struct TokenizerExportCommand: ParsableCommand {
         } catch {
             throw CommandFailure(message: "\(output): cannot write (\(error.localizedDescription)). Check that its directory exists.", code: 1)
         }
-        print("Wrote \(output): \(format.rawValue), \(bpe.mergeableCount) tokens + \(BytePairTokenizer.endOfText) = \(bpe.boundaryToken), "
+        print("Wrote \(output): \(format.rawValue), \(bpe.mergeableCount) mergeable tokens and \(BytePairTokenizer.endOfText) as id \(bpe.boundaryToken), "
               + "\(bpe.pattern.rawValue) pattern")
     }
 }
