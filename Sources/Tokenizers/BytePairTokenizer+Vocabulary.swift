@@ -167,7 +167,7 @@ final class Vocabulary: @unchecked Sendable {
         var previous = Array(-1..<(length - 1))
         var alive = [Bool](repeating: true, count: length)
         // Entries (rank << 32 | position): the smallest is the lowest rank, then the leftmost.
-        var heap = MinHeap()
+        var heap = BinaryHeap<UInt64>()
         func push(_ position: Int) {
             let after = next[position]
             guard after < length else { return }
@@ -193,43 +193,6 @@ final class Vocabulary: @unchecked Sendable {
             tokens.append(parts[i])
             i = next[i]
         }
-    }
-}
-
-/// A binary min-heap of UInt64.
-struct MinHeap {
-    private var items: [UInt64] = []
-
-    var isEmpty: Bool { items.isEmpty }
-
-    mutating func push(_ value: UInt64) {
-        items.append(value)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if items[parent] <= items[child] { break }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < items.count && items[left] < items[smallest] { smallest = left }
-                if right < items.count && items[right] < items[smallest] { smallest = right }
-                if smallest == parent { break }
-                items.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return top
     }
 }
 

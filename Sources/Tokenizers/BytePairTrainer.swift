@@ -203,7 +203,7 @@ struct PairMerger {
     private var pairCounts: [Int] = []
     /// Words that contained the pair when it was counted (some may no longer contain it).
     private var pairWords: [[Int32]] = []
-    private var heap = PairHeap()
+    private var heap = BinaryHeap<PairCount>()
     /// Bytes of every token so far, to find a pair whose bytes already form a token.
     private var tokenBytes: [[UInt8]] = (0..<256).map { [UInt8($0)] }
     private var tokenOfBytes: [[UInt8]: Int32] = [:]
@@ -223,7 +223,7 @@ struct PairMerger {
             }
         }
         for (byte, bytes) in tokenBytes.enumerated() { tokenOfBytes[bytes] = Int32(byte) }
-        for id in pairKeys.indices { heap.push(count: pairCounts[id], pair: pairKeys[id]) }
+        for id in pairKeys.indices { heap.push(PairCount(count: pairCounts[id], pair: pairKeys[id])) }
         risen.removeAll()
     }
 
@@ -288,7 +288,7 @@ struct PairMerger {
             let current = pairCounts[id]
             guard current > 0 else { continue }
             if current != top.count {
-                heap.push(count: current, pair: top.pair)
+                heap.push(PairCount(count: current, pair: top.pair))
                 continue
             }
             let left = Int32(truncatingIfNeeded: top.pair >> 32), right = Int32(truncatingIfNeeded: top.pair & 0xFFFF_FFFF)
@@ -311,7 +311,7 @@ struct PairMerger {
             }
             pairCounts[id] = 0
             for risenId in risen where pairCounts[Int(risenId)] > 0 {
-                heap.push(count: pairCounts[Int(risenId)], pair: pairKeys[Int(risenId)])
+                heap.push(PairCount(count: pairCounts[Int(risenId)], pair: pairKeys[Int(risenId)]))
             }
             risen.removeAll(keepingCapacity: true)
         }
@@ -347,47 +347,13 @@ struct PairMerger {
     }
 }
 
-/// Max-heap of (count, pair); ties pop the smallest pair (left id, then right id) first.
-struct PairHeap {
-    struct Entry {
-        var count: Int
-        var pair: UInt64
-    }
+/// A pair's count as the merge loop's heap orders it: the highest count first, and among equal
+/// counts the smallest pair (left id, then right id).
+struct PairCount: Comparable {
+    var count: Int
+    var pair: UInt64
 
-    private var items: [Entry] = []
-
-    @inline(__always)
-    private static func before(_ a: Entry, _ b: Entry) -> Bool {
+    static func < (a: PairCount, b: PairCount) -> Bool {
         a.count != b.count ? a.count > b.count : a.pair < b.pair
-    }
-
-    mutating func push(count: Int, pair: UInt64) {
-        items.append(Entry(count: count, pair: pair))
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if !Self.before(items[child], items[parent]) { break }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var best = parent
-                if left < items.count && Self.before(items[left], items[best]) { best = left }
-                if right < items.count && Self.before(items[right], items[best]) { best = right }
-                if best == parent { break }
-                items.swapAt(parent, best)
-                parent = best
-            }
-        }
-        return top
     }
 }

@@ -6,19 +6,7 @@ import XCTest
 @testable import Training
 
 /// A checkpoint's parts checked against each other, and damaged parts that end as typed errors.
-final class CheckpointCrossCheckTests: XCTestCase {
-    var directory: URL!
-    var dataset: PreparedDataset!
-
-    override func setUpWithError() throws {
-        directory = Fixtures.temporaryDirectory()
-        dataset = try Fixtures.namesDataset(in: directory)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class CheckpointCrossCheckTests: NamesDatasetTestCase {
     func trainedBlobs(_ extra: [String] = []) throws -> (TrainingConfig, [String: [UInt8]]) {
         let config = try Fixtures.config(dataset.directory, Fixtures.smallMLP + ["training.maxSteps=20"] + extra)
         let trainer = try Trainer(config: config, dataset: dataset, start: .fresh, schedule: config.learningRateSchedule)

@@ -6,18 +6,10 @@ import Models
 import XCTest
 @testable import Training
 
-final class TrainerTests: XCTestCase {
-    var directory: URL!
-    var dataset: PreparedDataset!
-
-    override func setUpWithError() throws {
-        directory = Fixtures.temporaryDirectory()
-        dataset = try Fixtures.namesDataset(in: directory)
-    }
-
+final class TrainerTests: NamesDatasetTestCase {
     override func tearDownWithError() throws {
         Parallel.threadCount = ProcessInfo.processInfo.activeProcessorCount
-        try? FileManager.default.removeItem(at: directory)
+        try super.tearDownWithError()
     }
 
     func train(_ overrides: [String], start: Trainer.Start = .fresh, stopAt: Int? = nil,

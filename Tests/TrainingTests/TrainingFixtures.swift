@@ -71,3 +71,18 @@ enum Fixtures {
 }
 
 import XCTest
+
+/// A test case with a small names dataset in a temporary directory of its own, removed afterwards.
+class NamesDatasetTestCase: XCTestCase {
+    var directory: URL!
+    var dataset: PreparedDataset!
+
+    override func setUpWithError() throws {
+        directory = Fixtures.temporaryDirectory()
+        dataset = try Fixtures.namesDataset(in: directory)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}

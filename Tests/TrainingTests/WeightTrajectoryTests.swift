@@ -5,19 +5,7 @@ import Kernels
 import XCTest
 @testable import Training
 
-final class WeightTrajectoryTests: XCTestCase {
-    var directory: URL!
-    var dataset: PreparedDataset!
-
-    override func setUpWithError() throws {
-        directory = Fixtures.temporaryDirectory()
-        dataset = try Fixtures.namesDataset(in: directory)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class WeightTrajectoryTests: NamesDatasetTestCase {
     func testPlannedStepsAreEvenlySpacedAndIncludeBothEnds() {
         XCTAssertEqual(WeightTrajectory.plannedSteps(points: 5, maxSteps: 100), [0, 25, 50, 75, 100])
         XCTAssertEqual(WeightTrajectory.plannedSteps(points: 4, maxSteps: 10), [0, 3, 7, 10])
