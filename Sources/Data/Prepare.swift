@@ -28,8 +28,10 @@ public struct PrepareOptions: Sendable, Equatable {
     public var valFraction: Double
     /// Seeds the choice of validation documents.
     public var seed: UInt64
-    /// Upper bound of tokens per shard file. llm.c uses 100M-token shards for GPT-2 corpora; the
-    /// default 1M keeps a char-level shard at ~2 MB raw, ~0.6 MB compressed, one loader read.
+    /// Upper bound of tokens per shard file. llm.c uses 100M-token shards for GPT-2 corpora. The
+    /// default 4M keeps a shard at 16 MB in the loader's memory (two at most are held) and a
+    /// corpus of a few MB in one shard: the loader permutes windows within a shard, so cutting a
+    /// small corpus into shards would only train on one part of it at a time.
     public var shardTokens: Int
     /// The tokenizer to fit to the corpus.
     public var tokenizer: TokenizerKind
@@ -49,7 +51,7 @@ public struct PrepareOptions: Sendable, Equatable {
     public static let shardTokensRange = 1_024...1_000_000_000
 
     public init(inputs: [String], outputDirectory: String, splitBy: DocumentSplit = .lines,
-                valFraction: Double = 0.1, seed: UInt64 = 1337, shardTokens: Int = 1_000_000,
+                valFraction: Double = 0.1, seed: UInt64 = 1337, shardTokens: Int = 4_000_000,
                 tokenizer: TokenizerKind = .character, threads: Int = PrepareThreads.available) {
         self.inputs = inputs
         self.outputDirectory = outputDirectory

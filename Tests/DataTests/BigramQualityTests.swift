@@ -75,6 +75,12 @@ final class BigramQualityTests: XCTestCase {
         // n = 1,115,394 characters; 111,539 held out; train = B + 1,003,855 tokens, val = B + 111,539 + B.
         XCTAssertEqual(summary.train.tokens, 1_003_856)
         XCTAssertEqual(summary.val.tokens, 111_541)
-        XCTAssertEqual(summary.train.shardFiles, ["train_000000.bin.gz", "train_000001.bin.gz"])
+        // The default 4M-token shards keep the whole corpus in one shard; 500k tokens cut it in 3.
+        XCTAssertEqual(summary.train.shardFiles, ["train_000000.bin.gz"])
+        var options = PrepareOptions(inputs: [shakespeare], outputDirectory: directory + "/cut", splitBy: .file, shardTokens: 500_000)
+        options.threads = 2
+        let cut = try Prepare.run(options)
+        XCTAssertEqual(cut.train.shardFiles, ["train_000000.bin.gz", "train_000001.bin.gz", "train_000002.bin.gz"])
+        XCTAssertEqual(cut.manifest.shards(of: .train).map(\.tokens), [334_619, 334_619, 334_618])
     }
 }
