@@ -29,8 +29,8 @@ public struct PrepareOptions: Sendable, Equatable {
     /// Seeds the choice of validation documents.
     public var seed: UInt64
     /// Upper bound of tokens per shard file. llm.c uses 100M-token shards for GPT-2 corpora. The
-    /// default 4M keeps a shard at 16 MB in the loader's memory (two at most are held) and a
-    /// corpus of a few MB in one shard: the loader permutes windows within a shard, so cutting a
+    /// default 2M keeps a shard at 8 MB of tokens in the loader's memory (two at most are held) and
+    /// a corpus of a couple of MB in one shard: the loader permutes windows within a shard, so cutting a
     /// small corpus into shards would only train on one part of it at a time.
     public var shardTokens: Int
     /// The tokenizer to fit to the corpus.
@@ -51,7 +51,7 @@ public struct PrepareOptions: Sendable, Equatable {
     public static let shardTokensRange = 1_024...1_000_000_000
 
     public init(inputs: [String], outputDirectory: String, splitBy: DocumentSplit = .lines,
-                valFraction: Double = 0.1, seed: UInt64 = 1337, shardTokens: Int = 4_000_000,
+                valFraction: Double = 0.1, seed: UInt64 = 1337, shardTokens: Int = 2_000_000,
                 tokenizer: TokenizerKind = .character, threads: Int = PrepareThreads.available) {
         self.inputs = inputs
         self.outputDirectory = outputDirectory

@@ -85,7 +85,7 @@ struct PrepareCommand: ParsableCommand {
     var seed: UInt64 = 1337
 
     @Option(name: .customLong("shard-tokens"), help: ArgumentHelp("Most tokens per shard; splits are cut into shards of near-equal size.", valueName: "n"))
-    var shardTokens: Int = 4_000_000
+    var shardTokens: Int = 2_000_000
 
     @Option(name: .long, help: ArgumentHelp("""
         Threads that encode and compress (default: the processors available to descent).

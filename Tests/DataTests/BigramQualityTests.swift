@@ -75,7 +75,7 @@ final class BigramQualityTests: XCTestCase {
         // n = 1,115,394 characters; 111,539 held out; train = B + 1,003,855 tokens, val = B + 111,539 + B.
         XCTAssertEqual(summary.train.tokens, 1_003_856)
         XCTAssertEqual(summary.val.tokens, 111_541)
-        // The default 4M-token shards keep the whole corpus in one shard; 500k tokens cut it in 3.
+        // The default 2M-token shards keep the whole corpus in one shard; 500k tokens cut it in 3.
         XCTAssertEqual(summary.train.shardFiles, ["train_000000.bin.gz"])
         var options = PrepareOptions(inputs: [shakespeare], outputDirectory: directory + "/cut", splitBy: .file, shardTokens: 500_000)
         options.threads = 2

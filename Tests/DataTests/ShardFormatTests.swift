@@ -91,7 +91,7 @@ final class ShardFormatTests: XCTestCase {
         XCTAssertEqual(json["splitBy"] as? String, "lines")
         XCTAssertEqual(json["valFraction"] as? Double, 0.3)
         XCTAssertEqual(json["seed"] as? Int, 1337)
-        XCTAssertEqual(json["shardTokens"] as? Int, 4_000_000)
+        XCTAssertEqual(json["shardTokens"] as? Int, 2_000_000)
         XCTAssertEqual(json["vocabularySize"] as? Int, 8)
         let sources = json["sources"] as! [[String: Any]]
         XCTAssertEqual(sources[0]["path"] as? String, input)
