@@ -60,10 +60,10 @@ else
                  for (i = 0; i < 20000; i++) { w = ""; k = 1 + int(rand() * 3); for (j = 0; j < k; j++) w = w p[1 + int(rand() * n)]; print w } }' > names.txt
 fi
 "$descent" prepare names.txt --out data/names --split-by lines >/dev/null
-# Long enough that every kill lands inside a session (4,000-14,000 steps a second on 2 Zen 5 cores,
-# as busy as the machine is), and a checkpoint every 200 steps so that many kills land inside a
-# checkpoint's transaction.
-steps=$((kills * 5000 + 1000))
+# Long enough that every kill lands inside a session (a session lasts at most 0.6 s; 2 Zen 5 cores
+# train 4,000-17,500 steps a second, as busy as the machine is), and a checkpoint every 200 steps
+# so that many kills land inside a checkpoint's transaction.
+steps=$((kills * 12000 + 1000))
 cat > run.json <<EOF
 {"data": {"dir": "data/names"},
  "model": {"type": "mlp", "contextLength": 3, "embeddingSize": 10, "hiddenSize": 200},
