@@ -60,7 +60,7 @@ struct MemoryBudget {
     }
 
     static func breakdown(_ estimate: MemoryEstimate) -> String {
-        let count = estimate.parameterCount == Int.max ? "more than \(Int.max)" : Self.grouped(estimate.parameterCount)
+        let count = estimate.parameterCount == Int.max ? "more than \(Int.max)" : ReportCommand.grouped(estimate.parameterCount)
         var parts = ["\(count) parameters: \(format(bytes: estimate.parameterBytes))"]
         if estimate.optimizerBytes > 0 { parts.append("optimizer moments \(format(bytes: estimate.optimizerBytes))") }
         parts.append("gradients \(format(bytes: estimate.gradientBytes))")
@@ -74,9 +74,9 @@ struct MemoryBudget {
         }
         switch architecture.type {
         case .bigram:
-            return "A bigram's table grows with the square of the vocabulary (\(grouped(architecture.vocabularySize)) tokens): use the MLP (--set model.type=mlp), or prepare the data with a BPE tokenizer of a smaller vocabulary."
+            return "A bigram's table grows with the square of the vocabulary (\(ReportCommand.grouped(architecture.vocabularySize)) tokens): use the MLP (--set model.type=mlp), or prepare the data with a BPE tokenizer of a smaller vocabulary."
         case .mlp:
-            return "Lower model.hiddenSize, model.embeddingSize or training.batchSize, or prepare the data with a BPE tokenizer of a smaller vocabulary (\(grouped(architecture.vocabularySize)) tokens now)."
+            return "Lower model.hiddenSize, model.embeddingSize or training.batchSize, or prepare the data with a BPE tokenizer of a smaller vocabulary (\(ReportCommand.grouped(architecture.vocabularySize)) tokens now)."
         }
     }
 
@@ -88,16 +88,5 @@ struct MemoryBudget {
             return String(format: "%.1f %@", value / scale, unit)
         }
         return "\(bytes) bytes"
-    }
-
-    /// 63711 → "63,711".
-    static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(digit)
-        }
-        return value < 0 ? "-" + out : out
     }
 }

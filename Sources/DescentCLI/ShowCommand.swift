@@ -35,7 +35,7 @@ struct ShowCommand: ParsableCommand {
         let detail = run.statusDetail.map { " (\($0))" } ?? ""
         let local = DateFormatter()
         local.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        print("run '\(run.name)': \(run.model), \(MemoryBudget.grouped(run.parameterCount)) parameters")
+        print("run '\(run.name)': \(run.model), \(ReportCommand.grouped(run.parameterCount)) parameters")
         print("  status   \(status)\(detail), step \(run.step) of \(run.maxSteps)")
         print("  created  \(local.string(from: run.createdAt)), updated \(local.string(from: run.updatedAt))")
         print("  data     \(run.dataDirectory)")

@@ -192,20 +192,17 @@ struct TrainCommand: ParsableCommand {
         guard let configPath = config else { return }
         let config = try attempt { try TrainingConfig.load(path: configPath, overrides: overrides) }
         let dataset = try attempt { try PreparedDataset(directory: config.data.directory) }
-        let architecture = config.architecture(vocabularySize: dataset.tokenizer.vocabularySize)
-        if let problem = architecture.problem {
-            throw CommandFailure(message: "this config cannot build a model: \(problem).", code: 1)
-        }
+        let architecture = try Self.buildableArchitecture(config, vocabularySize: dataset.tokenizer.vocabularySize)
         let batchSize = config.training.batchSize
-        let estimate = MemoryEstimate.training(architecture, batchSize: batchSize,
-                                               momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings))
+        let momentBuffers = MemoryEstimate.momentBuffers(config.optimizerSettings)
+        let estimate = MemoryEstimate.training(architecture, batchSize: batchSize, momentBuffers: momentBuffers)
         let budget = MemoryBudget.current()
         let flops = MemoryEstimate.trainingFLOPs(architecture, batchSize: batchSize)
-        print("dry run: \(architecture.type.rawValue)\(Self.shape(architecture)), vocabulary \(MemoryBudget.grouped(architecture.vocabularySize)), \(config.training.maxSteps) steps of \(batchSize)")
-        print("  parameters  \(MemoryBudget.grouped(estimate.parameterCount))")
+        print("dry run: \(architecture.type.rawValue)\(Self.shape(architecture)), vocabulary \(ReportCommand.grouped(architecture.vocabularySize)), \(config.training.maxSteps) steps of \(batchSize)")
+        print("  parameters  \(ReportCommand.grouped(estimate.parameterCount))")
         print("  memory      about \(MemoryBudget.format(bytes: estimate.totalBytes)) (\(MemoryBudget.breakdown(estimate))); \(MemoryBudget.format(bytes: budget.availableBytes)) of \(budget.source)")
         print("  FLOPs/step  \(Self.engineering(flops))FLOP (forward and backward of \(batchSize) examples)")
-        try budget.check(architecture, purpose: .training(batchSize: batchSize, momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings)))
+        try budget.check(architecture, purpose: .training(batchSize: batchSize, momentBuffers: momentBuffers))
         var start = Trainer.Start.fresh
         if let initFrom {
             let store = try attempt { try RunStore(path: storeOptions.db, access: .existing) }
@@ -239,12 +236,18 @@ struct TrainCommand: ParsableCommand {
     /// Refuses, in one line, a run whose model would not fit in memory, before anything of its
     /// size is allocated.
     private func checkFits(config: TrainingConfig, vocabularySize: Int) throws {
+        let architecture = try Self.buildableArchitecture(config, vocabularySize: vocabularySize)
+        try MemoryBudget.current().check(architecture, purpose: .training(batchSize: config.training.batchSize,
+                                                                          momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings)))
+    }
+
+    /// The config's model for `vocabularySize`, or one line saying why it cannot be built.
+    private static func buildableArchitecture(_ config: TrainingConfig, vocabularySize: Int) throws -> ModelArchitecture {
         let architecture = config.architecture(vocabularySize: vocabularySize)
         if let problem = architecture.problem {
             throw CommandFailure(message: "this config cannot build a model: \(problem).", code: 1)
         }
-        try MemoryBudget.current().check(architecture, purpose: .training(batchSize: config.training.batchSize,
-                                                                          momentBuffers: MemoryEstimate.momentBuffers(config.optimizerSettings)))
+        return architecture
     }
 
     private func startFields(name: String, trainer: Trainer, resumedFrom: Int?) -> [(String, JSONField)] {

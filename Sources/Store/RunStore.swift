@@ -481,11 +481,7 @@ public final class RunStore {
         for row in try connection.query("SELECT name, data, sha256 FROM checkpoint_blobs WHERE checkpoint_id = ? ORDER BY name",
                                         [.integer(checkpoint.id)]) {
             guard let name = row[0].string else { continue }
-            let bytes = row[1].bytes ?? []
-            if case .mismatch(let expected, let found) = Self.check(bytes, against: row[2].string) {
-                throw .corruptBlob(step: checkpoint.step, name: name, expected: expected, found: found)
-            }
-            result[name] = bytes
+            result[name] = try Self.verified(row[1].bytes ?? [], against: row[2].string, name: name, of: checkpoint)
         }
         return result
     }
@@ -495,8 +491,13 @@ public final class RunStore {
     public func blob(_ name: String, of checkpoint: CheckpointRecord) throws(StoreError) -> [UInt8]? {
         guard let row = try connection.query("SELECT data, sha256 FROM checkpoint_blobs WHERE checkpoint_id = ? AND name = ?",
                                              [.integer(checkpoint.id), .text(name)]).first else { return nil }
-        let bytes = row[0].bytes ?? []
-        if case .mismatch(let expected, let found) = Self.check(bytes, against: row[1].string) {
+        return try Self.verified(row[0].bytes ?? [], against: row[1].string, name: name, of: checkpoint)
+    }
+
+    /// `bytes`, or `corruptBlob` when they fail the stored checksum.
+    private static func verified(_ bytes: [UInt8], against stored: String?, name: String,
+                                 of checkpoint: CheckpointRecord) throws(StoreError) -> [UInt8] {
+        if case .mismatch(let expected, let found) = check(bytes, against: stored) {
             throw .corruptBlob(step: checkpoint.step, name: name, expected: expected, found: found)
         }
         return bytes

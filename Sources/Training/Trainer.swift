@@ -125,13 +125,12 @@ public final class Trainer {
     /// estimate `train --dry-run` prints. It trains the model and moves the loader, so the trainer
     /// is thrown away afterwards.
     public func measureStepSeconds(steps: Int = 5, budgetSeconds: Double = 3) throws(TrainingError) -> Double {
-        let batchSize = config.training.batchSize
         var times: [Double] = []
         let started = MonotonicClock.seconds()
         for index in 0...max(steps, 1) {
             let stepStart = MonotonicClock.seconds()
-            do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
-            _ = step.run(contexts: contexts, targets: targets, count: batchSize, learningRate: schedule.learningRate(at: index))
+            _ = try trainNextBatch()
+            advanceStep()
             if index > 0 { times.append(MonotonicClock.seconds() - stepStart) }
             if MonotonicClock.seconds() - started > budgetSeconds && !times.isEmpty { break }
         }
