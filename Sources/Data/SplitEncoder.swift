@@ -51,9 +51,9 @@ enum SplitEncoder {
         let deliver = { (chunk: EncodedChunk) throws(DataError) in
             if let writer { try writer.send(chunk) } else { try router.route(chunk) }
         }
-        var sink = ChunkingSink(pipeline: pipeline, chunkBytes: chunkBytes, deliver: deliver)
+        var sink = ChunkingSink(pipeline: pipeline, chunkBytes: chunkBytes, documents: plan.documents, deliver: deliver)
         for (index, input) in inputs.enumerated() {
-            sink.begin(input: index, path: input, documents: plan.documents)
+            sink.begin(input: index, path: input)
             let textBytes = try DocumentReader.read(path: input, split: split, into: &sink) { read, size in
                 progress?(index, read, size, router.tokensRouted)
             }
@@ -127,25 +127,26 @@ struct EncodedChunk: Sendable {
 private struct ChunkingSink: DocumentSink {
     let pipeline: OrderedPipeline<TextChunk, EncodedChunk>
     let chunkBytes: Int
+    /// Phase (a)'s document count over all inputs: more documents now means the inputs changed.
+    let documents: Int
     let deliver: (EncodedChunk) throws(DataError) -> Void
     var digest = InputDigest()
     private var chunk = TextChunk(input: 0)
     private var path = ""
-    private var documents = 0
     private var documentsBegun = 0
 
-    init(pipeline: OrderedPipeline<TextChunk, EncodedChunk>, chunkBytes: Int,
+    init(pipeline: OrderedPipeline<TextChunk, EncodedChunk>, chunkBytes: Int, documents: Int,
          deliver: @escaping (EncodedChunk) throws(DataError) -> Void) {
         self.pipeline = pipeline
         self.chunkBytes = chunkBytes
+        self.documents = documents
         self.deliver = deliver
     }
 
-    /// Starts input `input`; `documents` is phase (a)'s count over all inputs.
-    mutating func begin(input: Int, path: String, documents: Int) {
+    /// Starts input `input`.
+    mutating func begin(input: Int, path: String) {
         chunk = TextChunk(input: input)
         self.path = path
-        self.documents = documents
         digest = InputDigest()
     }
 
