@@ -13,14 +13,16 @@ trap 'rm -rf "$work"' EXIT
 cc -O2 -shared -fPIC -o "$work/malloc_counter.so" scripts/tools/malloc_counter.c -ldl
 swift build -c release --scratch-path "$scratch" --product descent-bench >&2
 bench="$scratch/release/descent-bench"
-for cell in A:mlp B:mlp C:mlp B:bigram; do
-    config="${cell%%:*}"; model="${cell##*:}"
+# CONFIG:MODEL[:FIRST-LAYER]; B and C run both first-layer paths.
+for cell in A:mlp B:mlp:tables B:mlp:dense C:mlp:dense C:mlp:tables D:mlp B:bigram; do
+    IFS=: read -r config model first <<< "$cell"
+    first="${first:-auto}"
     counts=()
     for n in "$steps" "$((2 * steps))"; do
         rm -f "$work/count"
         MALLOC_COUNTER_OUT="$work/count" LD_PRELOAD="$work/malloc_counter.so" \
-            "$bench" train --config "$config" --model "$model" --threads 2 --warmup-seconds 0.2 --steps "$n" > /dev/null
+            "$bench" train --config "$config" --model "$model" --first-layer "$first" --threads 2 --warmup-seconds 0.2 --steps "$n" > /dev/null
         counts+=("$(cat "$work/count")")
     done
-    echo "$config $model: ${counts[0]} allocations for $steps steps, ${counts[1]} for $((2 * steps)): $(( (counts[1] - counts[0]) / steps )) per step"
+    echo "$config $model (first layer $first): ${counts[0]} allocations for $steps steps, ${counts[1]} for $((2 * steps)): $(( (counts[1] - counts[0]) / steps )) per step"
 done

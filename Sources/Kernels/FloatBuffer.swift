@@ -143,6 +143,12 @@ public struct Matrix: Sendable {
         return Matrix(buffer: buffer, offset: offset, rows: count, columns: columns)
     }
 
+    /// Rows `range`, sharing storage: one block of a stacked matrix.
+    public func rows(_ range: Range<Int>) -> Matrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows(\(range)) of a matrix with \(rows) rows")
+        return Matrix(buffer: buffer, offset: offset + range.lowerBound * columns, rows: range.count, columns: columns)
+    }
+
     /// The same elements viewed with another shape of equal size.
     public func reshaped(rows newRows: Int, columns newColumns: Int) -> Matrix {
         precondition(newRows * newColumns == count, "cannot reshape \(rows)×\(columns) to \(newRows)×\(newColumns)")

@@ -141,11 +141,11 @@ extension LanguageModel {
 
 public enum ModelFactory {
     /// A model of `architecture` with zeroed parameters; call `initializeParameters(seed:)` or
-    /// load weights next.
-    public static func make(_ architecture: ModelArchitecture) -> any LanguageModel {
+    /// load weights next. `firstLayer` is the MLP's (the bigram has no such layer).
+    public static func make(_ architecture: ModelArchitecture, firstLayer: FirstLayerPath = .auto) -> any LanguageModel {
         switch architecture.type {
         case .bigram: return BigramModel(vocabularySize: architecture.vocabularySize)
-        case .mlp: return MLPModel(architecture: architecture)
+        case .mlp: return MLPModel(architecture: architecture, firstLayer: firstLayer)
         }
     }
 }

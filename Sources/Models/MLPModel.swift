@@ -8,6 +8,9 @@
 //   loss   = mean cross-entropy(logits, target)
 // f is tanh by default (ReLU and GELU available). All tensors live in one flat buffer; the
 // activations in workspaces sized once for the largest batch, so a step allocates nothing.
+// The first layer runs dense (gather x, then x·W_1) or from per-position tables P_t = E·W_1,t
+// (Kernels' TokenTables), as `firstLayer` says; `auto` asks `FirstLayerCost` per batch size. Both
+// paths compute the same function and gradients up to float rounding.
 // Not handled: dropout, batch/layer normalisation, residual connections.
 
 import Core
@@ -25,6 +28,10 @@ public final class MLPModel: LanguageModel {
     let hiddenBiases: [ParameterTensor]
     let outputWeight: ParameterTensor
     let outputBias: ParameterTensor
+    /// How the first layer is computed; changes the bits, never the function.
+    public var firstLayer: FirstLayerPath
+    /// When set, every phase of `logits` and `computeGradients` is timed into it.
+    public var phaseTimes: PhaseTimes?
 
     /// Activations for up to `capacity` examples.
     private struct Workspace {
@@ -35,14 +42,17 @@ public final class MLPModel: LanguageModel {
         var activations: [Matrix] = []                    // (B, H) per layer
         var hiddenGradients: [Matrix] = []                // two (B, H) ping-pong buffers
         var logits = Matrix(rows: 0, columns: 0)          // (B, V), then dLogits
+        var tables = Matrix(rows: 0, columns: 0)          // P (T·V, H), allocated when a batch uses them
+        var tableGradients = Matrix(rows: 0, columns: 0)  // dP (T·V, H)
     }
     private var workspace = Workspace()
 
-    public init(architecture: ModelArchitecture) {
+    public init(architecture: ModelArchitecture, firstLayer: FirstLayerPath = .auto) {
         precondition(architecture.type == .mlp && architecture.vocabularySize >= 2 && architecture.contextLength >= 1
                      && architecture.embeddingSize >= 1 && architecture.hiddenSize >= 1 && architecture.hiddenLayers >= 1,
                      "MLPModel: invalid architecture \(architecture)")
         self.architecture = architecture
+        self.firstLayer = firstLayer
         let (v, t, d, h) = (architecture.vocabularySize, architecture.contextLength, architecture.embeddingSize, architecture.hiddenSize)
         var layout = ParameterLayout()
         embedding = layout.add("embedding", rows: v, columns: d, kind: .embedding)
@@ -98,25 +108,60 @@ public final class MLPModel: LanguageModel {
         w.hiddenGradients = (0..<2).map { _ in Matrix(rows: batchSize, columns: a.hiddenSize) }
         w.logits = Matrix(rows: batchSize, columns: a.vocabularySize)
         workspace = w
+        // Tables are chosen for large batches if for any (dense costs grow with the batch, tables
+        // barely), so the capacity's choice decides whether any call needs them.
+        if firstLayerPath(count: batchSize, training: true) == .tables { reserveTables() }
+    }
+
+    private func reserveTables() {
+        let rows = architecture.contextLength * architecture.vocabularySize
+        guard workspace.tables.rows != rows else { return }
+        workspace.tables = Matrix(rows: rows, columns: architecture.hiddenSize)
+        workspace.tableGradients = Matrix(rows: rows, columns: architecture.hiddenSize)
+    }
+
+    /// The first-layer path a call over `count` examples takes.
+    public func firstLayerPath(count: Int, training: Bool) -> FirstLayerPath {
+        FirstLayerCost.path(firstLayer, architecture, batch: count, training: training)
     }
 
     private func view(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: parameters) }
     private func gradientView(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: gradients) }
 
     public func logits(contexts: [Int32], count: Int) -> Matrix {
+        forward(contexts: contexts, count: count, path: firstLayerPath(count: count, training: false))
+    }
+
+    private func forward(contexts: [Int32], count: Int, path: FirstLayerPath) -> Matrix {
         reserve(batchSize: count)
-        let x = workspace.input.prefix(rows: count)
-        Embedding.forward(output: x, tokens: contexts, table: view(embedding), contextLength: architecture.contextLength)
-        var input = x
+        let clock = phaseTimes
+        clock?.start()
+        let t = architecture.contextLength
+        var input = workspace.input.prefix(rows: count)
         for layer in 0..<architecture.hiddenLayers {
             let pre = workspace.preActivations[layer].prefix(rows: count)
             let h = workspace.activations[layer].prefix(rows: count)
-            Linear.forward(output: pre, input: input, weight: view(hiddenWeights[layer]), bias: view(hiddenBiases[layer]))
+            if layer == 0 && path == .tables {
+                reserveTables()
+                TokenTables.build(tables: workspace.tables, embedding: view(embedding), weight: view(hiddenWeights[0]), contextLength: t)
+                clock?.charge(.products)
+                TokenTables.gatherSum(output: pre, tables: workspace.tables, tokens: contexts, contextLength: t, bias: view(hiddenBiases[0]))
+                clock?.charge(.gather)
+            } else {
+                if layer == 0 {
+                    Embedding.forward(output: input, tokens: contexts, table: view(embedding), contextLength: t)
+                    clock?.charge(.gather)
+                }
+                Linear.forward(output: pre, input: input, weight: view(hiddenWeights[layer]), bias: view(hiddenBiases[layer]))
+                clock?.charge(.products)
+            }
             architecture.activation.forward(output: h, input: pre)
+            clock?.charge(.activation)
             input = h
         }
         let logits = workspace.logits.prefix(rows: count)
         Linear.forward(output: logits, input: input, weight: view(outputWeight), bias: view(outputBias))
+        clock?.charge(.products)
         return logits
     }
 
@@ -125,8 +170,11 @@ public final class MLPModel: LanguageModel {
     }
 
     public func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double {
-        let logits = logits(contexts: contexts, count: count)
+        let path = firstLayerPath(count: count, training: true)
+        let logits = forward(contexts: contexts, count: count, path: path)
+        let clock = phaseTimes
         let loss = CrossEntropy.forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(count))
+        clock?.charge(.loss)
         let layers = architecture.hiddenLayers
         // dLogits now sits in `logits`. Walk the layers backwards, ping-ponging two (B, H) buffers
         // for the hidden gradients because a product's input and output must not alias.
@@ -137,21 +185,38 @@ public final class MLPModel: LanguageModel {
         Linear.backward(dInput: dHidden, dWeight: gradientView(outputWeight), dBias: gradientView(outputBias),
                         dOutput: logits, input: workspace.activations[layers - 1].prefix(rows: count), weight: view(outputWeight),
                         accumulate: false)
+        clock?.charge(.products)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let pre = workspace.preActivations[layer].prefix(rows: count)
             architecture.activation.backward(dInput: dHidden, dOutput: dHidden, input: pre,
                                              output: workspace.activations[layer].prefix(rows: count))
+            clock?.charge(.activation)
             let isFirst = layer == 0
+            if isFirst && path == .tables {
+                let t = architecture.contextLength
+                let dBias = gradientView(hiddenBiases[0])
+                dBias.fill(0)
+                Reduce.addColumnSums(into: dBias, of: dHidden)
+                TokenTables.gatherSumBackward(dTables: workspace.tableGradients, dOutput: dHidden, tokens: contexts, contextLength: t)
+                clock?.charge(.gather)
+                TokenTables.buildBackward(dEmbedding: gradientView(embedding), dWeight: gradientView(hiddenWeights[0]),
+                                          dTables: workspace.tableGradients, embedding: view(embedding),
+                                          weight: view(hiddenWeights[0]), contextLength: t)
+                clock?.charge(.products)
+                return loss / Double(count)
+            }
             let dInput = isFirst ? workspace.inputGradient.prefix(rows: count)
                                  : workspace.hiddenGradients[(layers - layer) % 2].prefix(rows: count)
             let input = isFirst ? workspace.input.prefix(rows: count) : workspace.activations[layer - 1].prefix(rows: count)
             Linear.backward(dInput: dInput, dWeight: gradientView(hiddenWeights[layer]), dBias: gradientView(hiddenBiases[layer]),
                             dOutput: dHidden, input: input, weight: view(hiddenWeights[layer]), accumulate: false)
+            clock?.charge(.products)
             dHidden = dInput
         }
         gradientView(embedding).fill(0)
         Embedding.backward(dTable: gradientView(embedding), dOutput: workspace.inputGradient.prefix(rows: count),
                            tokens: contexts, contextLength: architecture.contextLength)
+        clock?.charge(.gather)
         return loss / Double(count)
     }
 }

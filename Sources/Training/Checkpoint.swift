@@ -66,8 +66,8 @@ public struct LoadedCheckpoint {
     public let trajectory: WeightTrajectory?
 
     /// A model of the stored architecture holding the stored weights.
-    public func makeModel() throws(CheckpointError) -> any LanguageModel {
-        let model = ModelFactory.make(model.architecture)
+    public func makeModel(firstLayer: FirstLayerPath = .auto) throws(CheckpointError) -> any LanguageModel {
+        let model = ModelFactory.make(model.architecture, firstLayer: firstLayer)
         guard model.layout == self.model.layout else {
             throw .badPart(name: .model, reason: "its parameter layout does not match this build's \(self.model.architecture.type) model")
         }

@@ -61,7 +61,7 @@ public final class Trainer {
 
         switch start {
         case .fresh:
-            model = ModelFactory.make(architecture)
+            model = ModelFactory.make(architecture, firstLayer: config.model.firstLayer)
             model.initializeParameters(seed: SplitMix64.mix(config.training.seed, 1))
         case .resume(let checkpoint), .initialize(let checkpoint):
             guard checkpoint.model.architecture.vocabularySize == vocabularySize else {
@@ -71,7 +71,7 @@ public final class Trainer {
             guard checkpoint.model.architecture == architecture else {
                 throw .architectureMismatch(expected: architecture, found: checkpoint.model.architecture)
             }
-            do { model = try checkpoint.makeModel() } catch { throw .checkpoint(error) }
+            do { model = try checkpoint.makeModel(firstLayer: config.model.firstLayer) } catch { throw .checkpoint(error) }
         }
         optimizer = Optimizer(settings: config.optimizerSettings, layout: model.layout)
         step = TrainingStep(model: model, optimizer: optimizer, gradientClipNorm: config.optimizer.gradientClipNorm)

@@ -21,6 +21,8 @@ extension TrainingConfig {
                  "MLP: number of hidden Linear + activation layers."),
         .choice("model.activation", \.model.activation, default: .tanh, fixedOnResume: true,
                 "MLP: hidden nonlinearity."),
+        .choice("model.firstLayer", \.model.firstLayer, default: .auto,
+                "MLP: how the first layer is computed. dense: gather the context embeddings, then one product. tables: per-position tables E·W₁ (V×H each), then a gather-sum; cheaper when the vocabulary is small beside the batch. auto: the cheaper by the README's cost model. Same function; the last bits differ."),
 
         .choice("optimizer.type", \.optimizer.type, default: .sgd, fixedOnResume: true,
                 "sgd: minibatch SGD with optional momentum. adamw: Adam with decoupled weight decay."),

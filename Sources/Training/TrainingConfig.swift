@@ -23,6 +23,7 @@ public struct TrainingConfig: Sendable, Equatable {
         public internal(set) var hiddenSize: Int
         public internal(set) var hiddenLayers: Int
         public internal(set) var activation: Activation
+        public internal(set) var firstLayer: FirstLayerPath
     }
 
     public struct OptimizerSection: Sendable, Equatable {
@@ -68,7 +69,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// (a key without a default is required), so none of these values survives into a config.
     static let unset = TrainingConfig(
         data: DataSection(directory: ""),
-        model: ModelSection(type: .bigram, contextLength: 0, embeddingSize: 0, hiddenSize: 0, hiddenLayers: 0, activation: .tanh),
+        model: ModelSection(type: .bigram, contextLength: 0, embeddingSize: 0, hiddenSize: 0, hiddenLayers: 0, activation: .tanh,
+                           firstLayer: .auto),
         optimizer: OptimizerSection(type: .sgd, learningRate: 0, momentum: 0, nesterov: false, weightDecay: 0,
                                     decayEmbeddings: false, beta1: 0, beta2: 0, epsilon: 0, gradientClipNorm: 0),
         schedule: ScheduleSection(warmupSteps: 0, minLearningRateFraction: 0),
@@ -114,4 +116,5 @@ public struct TrainingConfig: Sendable, Equatable {
 
 extension ModelType: ConfigChoice {}
 extension Activation: ConfigChoice {}
+extension FirstLayerPath: ConfigChoice {}
 extension OptimizerKind: ConfigChoice {}

@@ -7,6 +7,10 @@
 // The optimizer is SGD with momentum 0.9 at a fixed learning rate 0.05, dense over all
 // parameters, as in ../shared/bench/torch_lm_bench.py. Timing: warm-up steps, then `--segments`
 // segments of at least `--segment-seconds` each; the median segment is reported.
+// `--breakdown` times one more segment with the model's phase clock on (MLPModel.phaseTimes):
+// the share of step time in gather, products, activation, loss, and the rest of the step
+// ("update": the gradient norm, the optimizer update and batch sampling), kept apart from the
+// figures above because reading the clock per kernel costs a little.
 
 import ArgumentParser
 import Core
@@ -25,11 +29,13 @@ struct TrainBenchmark: ParsableCommand {
               --config A   V 27, T 3, d 10, H 200, B 32
               --config B   V 65, T 16, d 64, H 512, B 256
               --config C   V 4096, T 8, d 64, H 512, B 256
-            Explicit options override a preset. GFLOP/s counts the six matrix products
-            of a step, 6·(T·d·H + H·V) flop per example, as the reference does.
+              --config D   V 65, T 32, d 32, H 512, 3 hidden GELU layers, B 256
+            Explicit options override a preset. GFLOP/s counts the matrix products of
+            the dense step, 6·(T·d·H + (L−1)·H² + H·V) flop per example, as the reference
+            does, whichever first-layer path ran (the tables path does fewer flop).
             """)
 
-    @Option(help: "Preset shape: A, B or C.")
+    @Option(help: "Preset shape: A, B, C or D.")
     var config: String?
 
     @Option(help: "bigram or mlp.")
@@ -47,8 +53,17 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Hidden width H (MLP).")
     var hidden: Int?
 
-    @Option(help: "Hidden layers (MLP).")
-    var layers = 1
+    @Option(help: "Hidden layers (MLP; default 1, D: 3).")
+    var layers: Int?
+
+    @Option(help: "Hidden nonlinearity: tanh, relu or gelu (default tanh, D: gelu).")
+    var activation: String?
+
+    @Option(help: "First layer (MLP): auto, dense or tables, as model.firstLayer.")
+    var firstLayer = "auto"
+
+    @Flag(help: "Also print the share of step time per phase (gather, products, activation, loss, update).")
+    var breakdown = false
 
     @Option(help: "Batch size B.")
     var batch: Int?
@@ -71,12 +86,17 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Run exactly this many steps after warm-up and report nothing but the loss (for allocation counting: scripts/count-allocations.sh).")
     var steps: Int?
 
-    struct Shape { var vocab, context, embedding, hidden, batch: Int }
+    struct Shape {
+        var vocab, context, embedding, hidden, batch: Int
+        var layers = 1
+        var activation = Activation.tanh
+    }
 
     static let presets: [String: Shape] = [
         "A": Shape(vocab: 27, context: 3, embedding: 10, hidden: 200, batch: 32),
         "B": Shape(vocab: 65, context: 16, embedding: 64, hidden: 512, batch: 256),
         "C": Shape(vocab: 4096, context: 8, embedding: 64, hidden: 512, batch: 256),
+        "D": Shape(vocab: 65, context: 32, embedding: 32, hidden: 512, batch: 256, layers: 3, activation: .gelu),
     ]
 
     var shape: Shape {
@@ -86,14 +106,22 @@ struct TrainBenchmark: ParsableCommand {
         if let embedding { shape.embedding = embedding }
         if let hidden { shape.hidden = hidden }
         if let batch { shape.batch = batch }
+        if let layers { shape.layers = layers }
+        if let activation, let typed = Activation(rawValue: activation) { shape.activation = typed }
         return shape
     }
 
     func validate() throws {
-        if let config, Self.presets[config] == nil { throw ValidationError("--config must be A, B or C, got '\(config)'") }
+        if let config, Self.presets[config] == nil { throw ValidationError("--config must be A, B, C or D, got '\(config)'") }
+        if let activation, Activation(rawValue: activation) == nil {
+            throw ValidationError("--activation must be tanh, relu or gelu, got '\(activation)'")
+        }
+        if FirstLayerPath(rawValue: firstLayer) == nil {
+            throw ValidationError("--first-layer must be auto, dense or tables, got '\(firstLayer)'")
+        }
         guard let type = ModelType(rawValue: model) else { throw ValidationError("--model must be bigram or mlp, got '\(model)'") }
         let s = shape
-        if s.vocab < 2 || s.batch < 1 || (type == .mlp && (s.context < 1 || s.embedding < 1 || s.hidden < 1 || layers < 1)) {
+        if s.vocab < 2 || s.batch < 1 || (type == .mlp && (s.context < 1 || s.embedding < 1 || s.hidden < 1 || s.layers < 1)) {
             throw ValidationError("sizes must be positive (vocab ≥ 2)")
         }
         if threads < 1 || threads > 256 { throw ValidationError("--threads must be in 1...256") }
@@ -103,6 +131,9 @@ struct TrainBenchmark: ParsableCommand {
     struct Report: Encodable {
         let model: String
         let vocab, context, embedding, hidden, layers, batch, threads: Int
+        let activation: String
+        /// The first-layer path the step ran: dense or tables (MLP), none (bigram).
+        let firstLayer: String
         let parameters: Int
         let examplesPerSecond: Double
         let examplesPerSecondMin: Double
@@ -111,6 +142,8 @@ struct TrainBenchmark: ParsableCommand {
         let flopPerExample: Double
         let gflops: Double
         let segments: [Double]
+        /// Share of step time per phase, with `--breakdown`.
+        let breakdown: [String: Double]?
     }
 
     func run() throws {
@@ -118,8 +151,11 @@ struct TrainBenchmark: ParsableCommand {
         let type = ModelType(rawValue: model) ?? .mlp
         let s = shape
         let architecture = ModelArchitecture(type: type, vocabularySize: s.vocab, contextLength: s.context,
-                                             embeddingSize: s.embedding, hiddenSize: s.hidden, hiddenLayers: layers)
-        let network = ModelFactory.make(architecture)
+                                             embeddingSize: s.embedding, hiddenSize: s.hidden, hiddenLayers: s.layers,
+                                             activation: s.activation)
+        let network = ModelFactory.make(architecture, firstLayer: FirstLayerPath(rawValue: firstLayer) ?? .auto)
+        let mlp = network as? MLPModel
+        let pathRan = mlp?.firstLayerPath(count: s.batch, training: true).rawValue ?? "none"
         network.initializeParameters(seed: 1)
         network.reserve(batchSize: s.batch)
         let settings = OptimizerSettings(kind: .sgd, momentum: 0.9, nesterov: false, weightDecay: 0, decayEmbeddings: false,
@@ -154,23 +190,40 @@ struct TrainBenchmark: ParsableCommand {
             let (steps, seconds) = timed(seconds: segmentSeconds)
             rates.append(Double(steps * s.batch) / seconds)
         }
+        var shares: [String: Double]? = nil
+        if breakdown {
+            let clock = PhaseTimes()
+            mlp?.phaseTimes = clock
+            let (_, seconds) = timed(seconds: segmentSeconds)
+            mlp?.phaseTimes = nil
+            var table: [String: Double] = [:]
+            for phase in PhaseTimes.Phase.allCases { table[phase.rawValue] = clock.seconds(phase) / seconds }
+            table["update"] = max(0, 1 - clock.seconds.reduce(0, +) / seconds)
+            shares = table
+        }
         guard lastLoss.isFinite else { throw ValidationError("the benchmark's loss became non-finite; shapes or learning rate are off") }
         let sorted = rates.sorted()
         let median = sorted[sorted.count / 2]
         let flop = Double(6 * architecture.forwardMultiplyAdds)
         let report = Report(model: type.rawValue, vocab: s.vocab, context: architecture.contextLength, embedding: architecture.embeddingSize,
                             hidden: architecture.hiddenSize, layers: architecture.hiddenLayers, batch: s.batch, threads: threads,
+                            activation: architecture.activation.rawValue, firstLayer: pathRan,
                             parameters: network.parameterCount, examplesPerSecond: median, examplesPerSecondMin: sorted.first ?? 0,
                             examplesPerSecondMax: sorted.last ?? 0, millisecondsPerStep: Double(s.batch) / median * 1000,
-                            flopPerExample: flop, gflops: median * flop / 1e9, segments: rates)
+                            flopPerExample: flop, gflops: median * flop / 1e9, segments: rates, breakdown: shares)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(String(format: "%@ V=%d T=%d d=%d H=%d B=%d threads=%d: %.0f examples/s (min %.0f, max %.0f), %.3f ms/step, %.1f GFLOP/s",
-                         type.rawValue, s.vocab, architecture.contextLength, architecture.embeddingSize, architecture.hiddenSize, s.batch, threads,
+            print(String(format: "%@ V=%d T=%d d=%d H=%d L=%d %@ B=%d threads=%d, first layer %@: %.0f examples/s (min %.0f, max %.0f), %.3f ms/step, %.1f GFLOP/s",
+                         type.rawValue, s.vocab, architecture.contextLength, architecture.embeddingSize, architecture.hiddenSize,
+                         architecture.hiddenLayers, architecture.activation.rawValue, s.batch, threads, pathRan,
                          median, report.examplesPerSecondMin, report.examplesPerSecondMax, report.millisecondsPerStep, report.gflops))
+            if let shares {
+                let order = PhaseTimes.Phase.allCases.map(\.rawValue) + ["update"]
+                print("breakdown: " + order.map { String(format: "%@ %.1f%%", $0, 100 * (shares[$0] ?? 0)) }.joined(separator: ", "))
+            }
         }
     }
 }

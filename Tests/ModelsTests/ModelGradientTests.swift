@@ -76,8 +76,9 @@ final class ModelGradientTests: XCTestCase {
 
     /// Every parameter of every tensor: the model's Float gradient against central differences of
     /// the Double reference loss, and the model's loss against the reference loss.
-    func checkGradients(_ architecture: ModelArchitecture, randomizeParameters: Bool, file: StaticString = #filePath, line: UInt = #line) {
-        let model = ModelFactory.make(architecture)
+    func checkGradients(_ architecture: ModelArchitecture, randomizeParameters: Bool, firstLayer: FirstLayerPath = .auto,
+                        file: StaticString = #filePath, line: UInt = #line) {
+        let model = ModelFactory.make(architecture, firstLayer: firstLayer)
         model.initializeParameters(seed: 3)
         if randomizeParameters {
             // Break the zero init (bigram) and the tiny output scale so every path carries gradient.
@@ -117,9 +118,70 @@ final class ModelGradientTests: XCTestCase {
 
     func testMLPGradientMatchesFiniteDifferencesForEveryActivation() {
         for activation in Activation.allCases {
-            checkGradients(ModelArchitecture(type: .mlp, vocabularySize: 7, contextLength: 3, embeddingSize: 2,
-                                             hiddenSize: 5, hiddenLayers: 1, activation: activation), randomizeParameters: true)
+            for firstLayer in [FirstLayerPath.dense, .tables] {
+                checkGradients(ModelArchitecture(type: .mlp, vocabularySize: 7, contextLength: 3, embeddingSize: 2,
+                                                 hiddenSize: 5, hiddenLayers: 1, activation: activation), randomizeParameters: true,
+                               firstLayer: firstLayer)
+            }
         }
+    }
+
+    func testTablesPathMatchesFiniteDifferencesOnEdgeShapes() {
+        for (v, t, d, h, layers) in [(2, 1, 1, 3, 1), (3, 4, 2, 9, 2), (11, 2, 3, 4, 1)] {
+            checkGradients(ModelArchitecture(type: .mlp, vocabularySize: v, contextLength: t, embeddingSize: d,
+                                             hiddenSize: h, hiddenLayers: layers, activation: .tanh), randomizeParameters: true,
+                           firstLayer: .tables)
+        }
+    }
+
+    /// The tables path against the dense one: logits and every gradient within 1e-5 relative, on
+    /// the smallest vocabulary a model allows (2), T = 1, V > B, widths off the vector sizes.
+    func testTablesPathMatchesDensePath() {
+        let shapes: [(v: Int, t: Int, d: Int, h: Int, layers: Int, batch: Int, activation: Activation)] = [
+            (2, 1, 1, 1, 1, 1, .tanh), (2, 3, 4, 37, 1, 9, .relu), (40, 2, 3, 45, 2, 5, .gelu),
+            (65, 16, 8, 70, 1, 33, .tanh), (5, 1, 17, 33, 3, 64, .gelu), (300, 3, 5, 16, 1, 7, .tanh),
+        ]
+        for s in shapes {
+            let architecture = ModelArchitecture(type: .mlp, vocabularySize: s.v, contextLength: s.t, embeddingSize: s.d,
+                                                 hiddenSize: s.h, hiddenLayers: s.layers, activation: s.activation)
+            let dense = MLPModel(architecture: architecture, firstLayer: .dense)
+            let tables = MLPModel(architecture: architecture, firstLayer: .tables)
+            dense.initializeParameters(seed: 21)
+            var generator = Xoshiro256(seed: 22)
+            for i in 0..<dense.parameters.count { dense.parameters[i] += Float(generator.nextGaussian() * 0.3) }
+            tables.parameters.assign(bytes: dense.parameters.withUnsafeBytes { UnsafeRawBufferPointer($0) })
+            let (contexts, targets) = randomBatch(architecture, batch: s.batch, seed: 23)
+            let denseLogits = dense.logits(contexts: contexts, count: s.batch).toArray()
+            let tablesLogits = tables.logits(contexts: contexts, count: s.batch).toArray()
+            func worst(_ a: [Float], _ b: [Float], scale: Float) -> Float {
+                zip(a, b).map { abs($0 - $1) / max(scale, abs($0)) }.max() ?? 0
+            }
+            let name = "V \(s.v) T \(s.t) d \(s.d) H \(s.h) L \(s.layers) B \(s.batch) \(s.activation)"
+            XCTAssertLessThan(worst(denseLogits, tablesLogits, scale: 1), 1e-5, "logits, \(name)")
+            let denseLoss = dense.computeGradients(contexts: contexts, targets: targets, count: s.batch)
+            let tablesLoss = tables.computeGradients(contexts: contexts, targets: targets, count: s.batch)
+            XCTAssertEqual(denseLoss, tablesLoss, accuracy: 1e-5 * max(1, abs(denseLoss)), name)
+            for tensor in dense.layout.tensors {
+                let a = dense.layout.view(tensor, in: dense.gradients).toArray()
+                let b = tables.layout.view(tensor, in: tables.gradients).toArray()
+                // Relative to the tensor's largest gradient: entries that cancel to near zero carry
+                // the rounding of the terms they cancel.
+                let scale = max(a.map(abs).max() ?? 0, 1e-12)
+                XCTAssertLessThan(worst(a, b, scale: scale), 1e-5, "\(tensor.name), \(name)")
+            }
+        }
+    }
+
+    func testFirstLayerCostChoosesTablesForSmallVocabulariesOnly() {
+        func path(v: Int, t: Int, d: Int, h: Int, batch: Int) -> FirstLayerPath {
+            FirstLayerCost.path(.auto, ModelArchitecture(type: .mlp, vocabularySize: v, contextLength: t, embeddingSize: d,
+                                                         hiddenSize: h, hiddenLayers: 1), batch: batch, training: true)
+        }
+        XCTAssertEqual(path(v: 65, t: 16, d: 64, h: 512, batch: 256), .tables, "config B")
+        XCTAssertEqual(path(v: 4096, t: 8, d: 64, h: 512, batch: 256), .dense, "config C")
+        XCTAssertEqual(path(v: 65, t: 16, d: 64, h: 512, batch: 1), .dense, "one example")
+        XCTAssertEqual(FirstLayerCost.path(.tables, ModelArchitecture(type: .mlp, vocabularySize: 4096, contextLength: 8, embeddingSize: 64,
+                                                                      hiddenSize: 512, hiddenLayers: 1), batch: 1, training: true), .tables)
     }
 
     func testDeepMLPGradientMatchesFiniteDifferences() {

@@ -25,6 +25,8 @@ final class TrainerTests: NamesDatasetTestCase {
     func testResumeIsBitwiseExact() throws {
         let variants: [[String]] = [
             Fixtures.smallMLP + ["training.maxSteps=60"],
+            Fixtures.smallMLP + ["training.maxSteps=60", "model.firstLayer=tables"],
+            Fixtures.smallMLP + ["training.maxSteps=60", "model.firstLayer=dense", "model.hiddenLayers=2"],
             Fixtures.smallMLP + ["training.maxSteps=60", "optimizer.type=adamw", "optimizer.learningRate=0.01",
                                  "optimizer.weightDecay=0.1", "optimizer.gradientClipNorm=0.5"],
             ["model.type=bigram", "training.maxSteps=60", "training.batchSize=16", "optimizer.learningRate=5",
@@ -78,13 +80,29 @@ final class TrainerTests: NamesDatasetTestCase {
     }
 
     func testThreadCountDoesNotChangeTheBits() throws {
-        var weights: [[UInt32]] = []
-        for threads in [1, 2] {
-            Parallel.threadCount = threads
-            let (trainer, _, _) = try train(Fixtures.smallMLP + ["training.maxSteps=30", "model.hiddenSize=70", "training.batchSize=37"])
-            weights.append(trainer.model.parameters.toArray().map(\.bitPattern))
+        for firstLayer in FirstLayerPath.allCases {
+            var weights: [[UInt32]] = []
+            for threads in [1, 2, 3] {
+                Parallel.threadCount = threads
+                let (trainer, _, _) = try train(Fixtures.smallMLP + ["training.maxSteps=30", "model.hiddenSize=70", "training.batchSize=37",
+                                                                     "model.firstLayer=\(firstLayer)"])
+                weights.append(trainer.model.parameters.toArray().map(\.bitPattern))
+            }
+            XCTAssertEqual(weights[0], weights[1], "\(firstLayer)")
+            XCTAssertEqual(weights[0], weights[2], "\(firstLayer)")
         }
-        XCTAssertEqual(weights[0], weights[1])
+    }
+
+    /// The two first-layer paths train the same function: after 30 steps the weights agree to
+    /// float rounding, though not bit for bit.
+    func testFirstLayerPathsTrainAlike() throws {
+        let common = Fixtures.smallMLP + ["training.maxSteps=30"]
+        let (dense, _, _) = try train(common + ["model.firstLayer=dense"])
+        let (tables, _, _) = try train(common + ["model.firstLayer=tables"])
+        let a = dense.model.parameters.toArray(), b = tables.model.parameters.toArray()
+        let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-4)
+        XCTAssertNotEqual(a.map(\.bitPattern), b.map(\.bitPattern), "the paths round differently; equal bits would mean one path ran twice")
     }
 
     func testFineTuningStartsFromTheWeightsWithAFreshOptimizer() throws {

@@ -1,0 +1,39 @@
+// Wall time per phase of a model's forward and backward, for `descent-bench train --breakdown`.
+//
+// A model with a `phaseTimes` clock charges the time since the previous charge to the phase that
+// just ran. Every kernel returns only when all its threads are done, so wall time between two
+// charges is that phase's time. Off (nil) by default: training never reads a clock per kernel.
+
+import Core
+
+public final class PhaseTimes {
+    public enum Phase: String, CaseIterable, Sendable {
+        /// Embedding gather and scatter, or the tables' gather-sum and scatter-add.
+        case gather
+        /// Matrix products (the tables' build and its backward included) and bias sums.
+        case products
+        /// Nonlinearities forward and backward.
+        case activation
+        /// Softmax and cross-entropy with its gradient.
+        case loss
+    }
+
+    public private(set) var seconds = [Double](repeating: 0, count: Phase.allCases.count)
+    private var last = 0
+
+    public init() {}
+
+    /// Starts the clock for the next phase.
+    public func start() { last = MonotonicClock.nanoseconds() }
+
+    /// Adds the time since the last `start` or `charge` to `phase`.
+    public func charge(_ phase: Phase) {
+        let now = MonotonicClock.nanoseconds()
+        seconds[Phase.allCases.firstIndex(of: phase)!] += Double(now &- last) * 1e-9
+        last = now
+    }
+
+    public func seconds(_ phase: Phase) -> Double { seconds[Phase.allCases.firstIndex(of: phase)!] }
+
+    public func reset() { seconds = [Double](repeating: 0, count: Phase.allCases.count) }
+}
