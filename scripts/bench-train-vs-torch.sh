@@ -3,7 +3,8 @@
 # reference (../shared/bench/torch_lm_bench.py cell), interleaved per round and cell, 2 threads
 # each, same config and batch; then per-cell medians and ratios.
 #
-# Usage: scripts/bench-train-vs-torch.sh [--rounds N] [--cells A:mlp,B:mlp,C:mlp,B:bigram] [--threads N]
+# Usage: scripts/bench-train-vs-torch.sh [--rounds N] [--cells A:mlp,B:mlp,C:mlp,D:mlp,B:bigram] [--threads N]
+# Config D is three hidden GELU layers on both sides (the peer's `cell --config D`, our preset D).
 # Environment: PY (default ~/.cache/descent-bench-venv/bin/python, made by ../shared/bench/setup.sh),
 # SCRATCH (SwiftPM scratch path, default .build), OUT (default bench-out/train-vs-torch),
 # SHARED_BENCH (default ../shared/bench).
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=3
-cells="A:mlp,B:mlp,C:mlp,B:bigram"
+cells="A:mlp,B:mlp,C:mlp,D:mlp,B:bigram"
 threads=2
 while [[ $# -gt 0 ]]; do
     case "$1" in

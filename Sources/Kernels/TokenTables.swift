@@ -28,10 +28,9 @@ public enum TokenTables {
         if let message = tablesError("build", tables: tables, embedding: embedding, weight: weight, contextLength: contextLength) {
             preconditionFailure(message)
         }
-        let (v, d) = (embedding.rows, embedding.columns)
-        for t in 0..<contextLength {
-            MatMul.multiply(tables.rows(t * v ..< (t + 1) * v), embedding, weight.rows(t * d ..< (t + 1) * d), form: .nn)
-        }
+        var job = ProductsJob(tables: tables, embedding: embedding, weight: weight, dEmbedding: nil, dWeight: nil,
+                              contextLength: contextLength, embeddingBlocks: 0)
+        runProducts(&job, taskCount: contextLength)
     }
 
     /// The backward of `build`: dWeight[t·d ..< (t+1)·d] = embeddingᵀ · dTables_t, and
@@ -43,11 +42,27 @@ public enum TokenTables {
             ?? sameShape("buildBackward", ("dWeight", dWeight), ("weight", weight)) {
             preconditionFailure(message)
         }
-        let (v, d) = (embedding.rows, embedding.columns)
-        for t in 0..<contextLength {
-            let dTable = dTables.rows(t * v ..< (t + 1) * v)
-            MatMul.multiply(dWeight.rows(t * d ..< (t + 1) * d), embedding, dTable, form: .tn)
-            MatMul.multiply(dEmbedding, dTable, weight.rows(t * d ..< (t + 1) * d), form: .nt, accumulate: t > 0)
+        let blocks = (embedding.rows + embeddingBlockRows - 1) / embeddingBlockRows
+        var job = ProductsJob(tables: dTables, embedding: embedding, weight: weight, dEmbedding: dEmbedding, dWeight: dWeight,
+                              contextLength: contextLength, embeddingBlocks: blocks)
+        runProducts(&job, taskCount: blocks + contextLength)
+    }
+
+    /// Rows of dEmbedding per task of `buildBackward`: a multiple of both GEMM panel heights.
+    static let embeddingBlockRows = 24
+
+    /// The per-position products as tasks, each one product on one thread (a GEMM called inside
+    /// a task runs inline): these products are too small for the GEMM's own thread split to pay
+    /// (65×512×32 runs at one thread's speed on two), and a product's bits do not depend on the
+    /// thread that computes it. Small jobs run inline in task order.
+    private static func runProducts(_ job: inout ProductsJob, taskCount: Int) {
+        let work = job.contextLength &* job.embedding.count &* job.weight.columns
+        if work < 1 << 18 {
+            for task in 0..<taskCount { productsTask(&job, task) }
+        } else {
+            Parallel.run(taskCount: taskCount, context: &job) { context, task in
+                productsTask(&context.assumingMemoryBound(to: ProductsJob.self).pointee, task)
+            }
         }
     }
 
@@ -206,6 +221,39 @@ public enum TokenTables {
                 for j in 0..<dOutput.columns { dTables[row, j] += dOutput[b, j] }
             }
         }
+    }
+}
+
+private struct ProductsJob {
+    /// P in `build`, dP in `buildBackward`.
+    let tables: Matrix
+    let embedding: Matrix
+    let weight: Matrix
+    let dEmbedding: Matrix?
+    let dWeight: Matrix?
+    let contextLength: Int
+    let embeddingBlocks: Int
+}
+
+/// `build`: task t computes P_t = E·W_t. `buildBackward`: the first `embeddingBlocks` tasks each
+/// compute a block of dE's rows, Σ_t dP_t·W_tᵀ in t order (the larger tasks first, for balance),
+/// and the remaining task t computes dW_t = Eᵀ·dP_t.
+private func productsTask(_ job: inout ProductsJob, _ task: Int) {
+    let (v, d) = (job.embedding.rows, job.embedding.columns)
+    guard let dEmbedding = job.dEmbedding, let dWeight = job.dWeight else {
+        MatMul.multiply(job.tables.rows(task * v ..< (task + 1) * v), job.embedding, job.weight.rows(task * d ..< (task + 1) * d))
+        return
+    }
+    if task < job.embeddingBlocks {
+        let rows = task * TokenTables.embeddingBlockRows ..< min(v, (task + 1) * TokenTables.embeddingBlockRows)
+        let block = dEmbedding.rows(rows)
+        for t in 0..<job.contextLength {
+            let dTable = job.tables.rows(t * v + rows.lowerBound ..< t * v + rows.upperBound)
+            MatMul.multiply(block, dTable, job.weight.rows(t * d ..< (t + 1) * d), form: .nt, accumulate: t > 0)
+        }
+    } else {
+        let t = task - job.embeddingBlocks
+        MatMul.multiply(dWeight.rows(t * d ..< (t + 1) * d), job.embedding, job.tables.rows(t * v ..< (t + 1) * v), form: .tn)
     }
 }
 

@@ -188,15 +188,16 @@ public final class MLPModel: LanguageModel {
         clock?.charge(.products)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let pre = workspace.preActivations[layer].prefix(rows: count)
+            // The bias gradient (the column sums of dh_pre) comes out of the activation's backward
+            // pass, bitwise the sums a separate pass would make.
+            let dBias = gradientView(hiddenBiases[layer])
+            dBias.fill(0)
             architecture.activation.backward(dInput: dHidden, dOutput: dHidden, input: pre,
-                                             output: workspace.activations[layer].prefix(rows: count))
+                                             output: workspace.activations[layer].prefix(rows: count), dBias: dBias)
             clock?.charge(.activation)
             let isFirst = layer == 0
             if isFirst && path == .tables {
                 let t = architecture.contextLength
-                let dBias = gradientView(hiddenBiases[0])
-                dBias.fill(0)
-                Reduce.addColumnSums(into: dBias, of: dHidden)
                 TokenTables.gatherSumBackward(dTables: workspace.tableGradients, dOutput: dHidden, tokens: contexts, contextLength: t)
                 clock?.charge(.gather)
                 TokenTables.buildBackward(dEmbedding: gradientView(embedding), dWeight: gradientView(hiddenWeights[0]),
@@ -208,7 +209,7 @@ public final class MLPModel: LanguageModel {
             let dInput = isFirst ? workspace.inputGradient.prefix(rows: count)
                                  : workspace.hiddenGradients[(layers - layer) % 2].prefix(rows: count)
             let input = isFirst ? workspace.input.prefix(rows: count) : workspace.activations[layer - 1].prefix(rows: count)
-            Linear.backward(dInput: dInput, dWeight: gradientView(hiddenWeights[layer]), dBias: gradientView(hiddenBiases[layer]),
+            Linear.backward(dInput: dInput, dWeight: gradientView(hiddenWeights[layer]), dBias: nil,
                             dOutput: dHidden, input: input, weight: view(hiddenWeights[layer]), accumulate: false)
             clock?.charge(.products)
             dHidden = dInput
