@@ -57,9 +57,10 @@ for r in rows:
     cells.setdefault(key, {}).setdefault(r["peer"], []).append(rate)
     if r["peer"] == "descent":
         cells[key]["gflops"] = cells[key].get("gflops", []) + [r["result"]["gflops"]]
-print(f"{'config':8} {'model':7} {'torch ex/s':>12} {'descent ex/s':>13} {'ratio':>6} {'per-round ratios':>24} {'descent GFLOP/s':>16}")
+        cells[key]["path"] = r["result"].get("firstLayer", "?")
+print(f"{'config':8} {'model':7} {'first layer':>11} {'torch ex/s':>12} {'descent ex/s':>13} {'ratio':>6} {'per-round ratios':>24} {'descent GFLOP/s':>16}")
 for (config, model), peers in cells.items():
     t, d = statistics.median(peers["torch"]), statistics.median(peers["descent"])
     per_round = [b / a for a, b in zip(peers["torch"], peers["descent"])]
-    print(f"{config:8} {model:7} {t:12.0f} {d:13.0f} {d / t:6.2f} {' '.join(f'{x:.2f}' for x in per_round):>24} {statistics.median(peers['gflops']):16.1f}")
+    print(f"{config:8} {model:7} {peers.get('path', '?'):>11} {t:12.0f} {d:13.0f} {d / t:6.2f} {' '.join(f'{x:.2f}' for x in per_round):>24} {statistics.median(peers['gflops']):16.1f}")
 PYEOF
