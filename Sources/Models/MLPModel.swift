@@ -128,8 +128,10 @@ public final class MLPModel: LanguageModel {
     func view(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: parameters) }
     private func gradientView(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: gradients) }
 
+    /// Forward only (evaluation): dense unless tables are forced, whatever the count, so that a
+    /// loss does not depend on the batch size it was evaluated in.
     public func logits(contexts: [Int32], count: Int) -> Matrix {
-        forward(contexts: contexts, count: count, path: firstLayerPath(count: count, training: false))
+        forward(contexts: contexts, count: count, path: firstLayer == .tables ? .tables : .dense)
     }
 
     private func forward(contexts: [Int32], count: Int, path: FirstLayerPath) -> Matrix {
