@@ -1,6 +1,6 @@
 // A model as a safetensors file, named and shaped as the PyTorch twin (interop/torch) names it,
 // with the run's config, architecture and tokenizer in `__metadata__`. The contract, shared with
-// the twin, is /work/notes/interop-contract.md's, summarised:
+// the twin, is the README's "Export and import" section, summarised:
 //
 //   MLP     embedding.weight  [V, d]    Descent `embedding`, same bytes
 //           hidden.{i}.weight [H, in_i] transpose of Descent `hidden{i}.weight` (in_i, H); in_0 = T·d

@@ -1,6 +1,6 @@
 """The exported weights compute what Descent computes: an export loaded with `safetensors.numpy`,
-run through a numpy forward pass written from the contract (/work/notes/interop-contract.md, as
-the README's "Export and import" section states it), gives Descent's logits on a fixed batch to
+run through a numpy forward pass written from the contract (the README's "Export and import"
+section), gives Descent's logits on a fixed batch to
 1e-5 relative. Descent's logits come from `descent-bench logits`, which builds Descent's own
 model from the file; the CLI tests check that import and export are exact inverses.
 
