@@ -110,10 +110,11 @@ class BatchStream:
         return make_contexts(self.stream, batch, self.t, self.boundary)
 
 
-def evaluate(model, stream, positions, context_length, boundary, device, dist_info, chunk=8192):
-    """Mean loss over `positions` of `stream`; the ranks score disjoint parts and add them up."""
-    parts = np.array_split(positions, dist_info.world)
-    mine = parts[dist_info.rank]
+def evaluate(model, stream, positions, context_length, boundary, device="cpu", dist_info=None, chunk=8192):
+    """Mean loss over `positions` of `stream`; under DDP the ranks score disjoint parts and add
+    them up."""
+    world, rank = (dist_info.world, dist_info.rank) if dist_info else (1, 0)
+    mine = np.array_split(positions, world)[rank]
     total = 0.0
     model.eval()
     with torch.no_grad():
@@ -123,7 +124,10 @@ def evaluate(model, stream, positions, context_length, boundary, device, dist_in
             losses = F.cross_entropy(logits.float(), torch.from_numpy(tgt).to(device), reduction="none")
             total += float(losses.double().sum())
     model.train()
-    total, count = dist_info.all_sum([total, float(len(mine))])
+    if dist_info:
+        total, count = dist_info.all_sum([total, float(len(mine))])
+    else:
+        count = len(mine)
     return total / count
 
 
