@@ -5,6 +5,7 @@ The only difference is float summation order, so the curves agree to float toler
 """
 
 import json
+import os
 import unittest
 
 import numpy as np
@@ -51,7 +52,7 @@ class TwinDistributedTests(unittest.TestCase):
         self.assertEqual(len(one_train), STEPS)
         self.assertEqual(len(two_train), STEPS)
         self.assertLess(one_train[-1], one_train[0] - 0.3, "the run should learn something")
-        if __import__("os").environ.get("DESCENT_TWIN_VERBOSE"):
+        if os.environ.get("DESCENT_TWIN_VERBOSE"):
             print(f"\n  largest relative train-loss difference over {STEPS} steps: "
                   f"{np.max(np.abs(np.array(two_train) - one_train) / np.array(one_train)):.2e}", end="")
         np.testing.assert_allclose(two_train, one_train, rtol=1e-5)
