@@ -97,8 +97,6 @@ class Workspace:
         return next(r for r in runs if r["name"] == run)
 
     def export(self, run, out):
-        if "safetensors" not in subprocess.run([self.descent, "export", "--help"], capture_output=True, text=True).stdout:
-            return _export_from_store(self.db, run, self.path(out))  # TEMPORARY until interop-swift lands
         self.descent_cmd("export", run, "--format", "safetensors", "-o", self.path(out))
         return self.path(out)
 
@@ -185,35 +183,3 @@ def twin_loss(model, dataset_dir, split, batch_size=1, eval_batches=0):
     positions = evaluation_positions(len(stream) - 1, batch_size, eval_batches)
     return evaluate(model, stream, positions, model.architecture["contextLength"], dataset.boundary_token)
 
-
-def _export_from_store(db, run, out):
-    """TEMPORARY stand-in for `descent export` (reads the latest checkpoint from the store)."""
-    import sqlite3
-    import numpy as np
-    from safetensors.numpy import save_file
-    connection = sqlite3.connect(db)
-    (checkpoint_id,) = connection.execute(
-        "select c.id from checkpoints c join runs r on r.id = c.run_id where r.name = ? order by c.step desc limit 1",
-        (run,)).fetchone()
-    blobs = dict(connection.execute("select name, data from checkpoint_blobs where checkpoint_id = ?", (checkpoint_id,)))
-    model = json.loads(blobs["model"])
-    values = np.frombuffer(blobs["weights"][16:], dtype="<f4")
-    tensors = {}
-    for t in model["layout"]["tensors"]:
-        view = values[t["offset"]:t["offset"] + t["rows"] * t["columns"]].reshape(t["rows"], t["columns"])
-        name = t["name"]
-        if name.startswith("hidden"):
-            name = "hidden." + name[len("hidden"):]
-        if name == "embedding":
-            name = "embedding.weight"
-        if name == "table":
-            name = "table.weight"
-        if name.endswith(".weight") and name not in ("embedding.weight", "table.weight"):
-            view = view.T
-        if name.endswith(".bias"):
-            view = view.reshape(-1)
-        tensors[name] = np.ascontiguousarray(view)
-    metadata = {"descent.format": "1", "descent.architecture": json.dumps(model["architecture"], sort_keys=True),
-                "descent.config": blobs["config"].decode(), "descent.tokenizer": blobs["tokenizer"].decode()}
-    save_file(tensors, out, metadata=metadata)
-    return out
