@@ -29,7 +29,7 @@ class TwinRoundTripTests(unittest.TestCase):
         ws = self.ws
         out = name + ".safetensors"
         ws.train_twin(None, out, "--init-from", self.exported, "--set", "training.maxSteps=40",
-                      "--set", "training.batchSize=64", "--run", name, processes=processes)
+                      "--set", "training.batchSize=64", "--run-name", name, processes=processes)
         with safe_open(ws.path(out), framework="numpy") as file:
             metadata = file.metadata()
         self.assertEqual(metadata["descent.format"], "1")
@@ -49,7 +49,7 @@ class TwinRoundTripTests(unittest.TestCase):
 
     def test_one_process(self):
         name = self.continue_and_import("more", processes=1)
-        samples = self.ws.descent_cmd("sample", name, "--count", "3", "--seed", "1").stdout
+        samples = self.ws.descent_cmd("sample", name, "--num-samples", "3", "--seed", "1", "--max-tokens", "20").stdout
         self.assertGreaterEqual(len(samples.strip().splitlines()), 3)
         self.ws.descent_cmd("train", "--resume", name, "--set", "training.maxSteps=45", "--quiet")
         self.assertEqual(self.ws.run_info(name)["step"], 45)

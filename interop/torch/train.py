@@ -45,7 +45,8 @@ def parse_arguments(argv):
                         "schedule start afresh, as `descent train --init-from`")
     parser.add_argument("--metrics", metavar="FILE", help="write one JSON line per step (train_loss, lr, grad_norm) "
                         "and per evaluation (val_loss)")
-    parser.add_argument("--run", metavar="NAME", help="the run name stored in the file's metadata (descent.run)")
+    # Not --run: torchrun's parser would take it for an abbreviation of its own --run-path.
+    parser.add_argument("--run-name", metavar="NAME", help="the run name stored in the file's metadata (descent.run)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="auto (default): CUDA when torch has a device, else CPU")
     parser.add_argument("--threads", type=int, metavar="N", help="torch CPU threads per process "
@@ -76,7 +77,7 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
-        train(config, dataset, args.out, dist_info, init=init, metrics_path=args.metrics, run_name=args.run,
+        train(config, dataset, args.out, dist_info, init=init, metrics_path=args.metrics, run_name=args.run_name,
               log=lambda line: print(line, flush=True))
     except (DataError, TrainingError) as error:
         print(f"error: {error}", file=sys.stderr)
