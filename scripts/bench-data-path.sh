@@ -16,18 +16,20 @@
 #               run that the trainer itself timed in writing metrics and checkpoints.
 #
 # Usage: scripts/bench-data-path.sh [prepare|data-wait|overhead|all] [--steps N] [--rounds N]
-#            [--megabytes N] [--large-megabytes N]
+#            [--megabytes N] [--large-megabytes N] [--compression-level N]
+# --compression-level is passed to prepare's timed runs (default: prepare's own default).
 # Environment: WORK (default /tmp/descent-data-path; holds the corpus, datasets and databases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what="${1:-all}"; [[ $# -gt 0 ]] && shift
-steps=30000; rounds=3; megabytes=400; large=2000
+steps=30000; rounds=3; megabytes=400; large=2000; level=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --steps) steps="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --megabytes) megabytes="$2"; shift 2 ;;
+        --compression-level) level=(--compression-level "$2"); shift 2 ;;
         --large-megabytes) large="$2"; shift 2 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -56,8 +58,8 @@ if [[ $what == prepare || $what == all ]]; then
     for ((round = 1; round <= rounds; round++)); do
         gzip_result=$(timed gzip -4 -c "$corpus")
         rm -rf "$work/prep-1" "$work/prep-n"
-        one=$(timed "$descent" prepare "$corpus" --out "$work/prep-1" --split-by paragraphs --threads 1)
-        all=$(timed "$descent" prepare "$corpus" --out "$work/prep-n" --split-by paragraphs --threads "$threads")
+        one=$(timed "$descent" prepare "$corpus" --out "$work/prep-1" --split-by paragraphs --threads 1 "${level[@]}")
+        all=$(timed "$descent" prepare "$corpus" --out "$work/prep-n" --split-by paragraphs --threads "$threads" "${level[@]}")
         rows+=("$gzip_result $one $all")
         echo "round $round: gzip -4 ${gzip_result% *} s; prepare 1 thread ${one% *} s; $threads threads ${all% *} s" >&2
     done

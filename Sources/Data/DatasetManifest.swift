@@ -85,6 +85,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var holdout: ValidationHoldout
     public var seed: UInt64
     public var shardTokens: Int
+    /// zlib level of the shards; absent in manifests written before it was an option (they used
+    /// `ShardFormat.legacyCompressionLevel`).
+    public var compressionLevel: Int?
     public var sources: [Source]
     public var splits: Splits
     /// All shards, train first, each split's in stream order.
@@ -105,6 +108,9 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
         guard boundaryToken >= 0, Int(boundaryToken) < vocabularySize else { return "boundaryToken \(boundaryToken) is outside the vocabulary" }
         guard tokenBytes == ShardFormat.tokenBytes(vocabularySize: vocabularySize) else {
             return "tokenBytes \(tokenBytes) does not fit vocabularySize \(vocabularySize)"
+        }
+        if let level = compressionLevel, !ShardFormat.compressionLevels.contains(level) {
+            return "compressionLevel \(level) is not a zlib level (1-9)"
         }
         guard Self.isPlainFileName(tokenizer) else { return "tokenizer file name \"\(tokenizer)\" is not a plain file name" }
         // Shards first: their token counts are bounded before the splits' sums add them up.

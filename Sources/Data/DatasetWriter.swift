@@ -160,7 +160,7 @@ public enum DatasetWriter {
                 vocabularySize: tokenizer.vocabularySize, boundaryToken: tokenizer.boundaryToken,
                 tokenBytes: ShardFormat.tokenBytes(vocabularySize: tokenizer.vocabularySize),
                 splitBy: .file, valFraction: 0, holdout: val.isEmpty ? .none : .documents, seed: 0,
-                shardTokens: shardTokens, sources: [],
+                shardTokens: shardTokens, compressionLevel: ShardFormat.defaultCompressionLevel, sources: [],
                 splits: .init(train: infos[0], val: infos[1]), shards: shards)
             _ = try DatasetFiles.writeManifest(manifest, staging: staging)
             try staging.commit()

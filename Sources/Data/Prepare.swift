@@ -43,6 +43,9 @@ public struct PrepareOptions: Sendable, Equatable {
     public var tokenizerFrom: String?
     /// Threads that encode documents and compress shards; the output is the same bytes for any count.
     public var threads: Int
+    /// zlib level of the shards (`ShardFormat.compressionLevels`); it changes their size and the
+    /// time `prepare` takes, not the tokens.
+    public var compressionLevel = ShardFormat.defaultCompressionLevel
     /// Text per encoding job; tests make it small to get many jobs from a small corpus.
     var chunkBytes = SplitEncoder.chunkBytes
 
@@ -72,6 +75,11 @@ public struct PrepareOptions: Sendable, Equatable {
         }
         guard Self.shardTokensRange.contains(shardTokens) else {
             throw .badOption(name: "--shard-tokens", value: "\(shardTokens)", allowed: "an integer in [1024, 1000000000]")
+        }
+        guard ShardFormat.compressionLevels.contains(compressionLevel) else {
+            let levels = ShardFormat.compressionLevels
+            throw .badOption(name: "--compression-level", value: "\(compressionLevel)",
+                             allowed: "an integer in [\(levels.lowerBound), \(levels.upperBound)]: 1 fastest, 9 smallest")
         }
         if tokenizer == .bytePair && tokenizerFrom == nil {
             let sizes = BytePairOptions.minimumVocabularySize...BytePairOptions.maximumVocabularySize
@@ -203,7 +211,8 @@ public enum Prepare {
             var tokensCompressed = 0
             progress?(PrepareProgress(phase: .compressing, path: nil, bytesRead: inputBytes, inputBytes: inputBytes,
                                       tokensWritten: 0, tokenCount: tokenCount))
-            let shards = try ShardWriter.write(splits, directory: staging.stagingDirectory, threads: threads) { split, index in
+            let shards = try ShardWriter.write(splits, directory: staging.stagingDirectory, threads: threads,
+                                               compressionLevel: options.compressionLevel) { split, index in
                 tokensCompressed += splits.first { $0.split == split }!.sizes[index]
                 progress?(PrepareProgress(phase: .compressing, path: nil, bytesRead: inputBytes, inputBytes: inputBytes,
                                           tokensWritten: tokensCompressed, tokenCount: tokenCount))
@@ -222,7 +231,7 @@ public enum Prepare {
                 vocabularySize: vocabularySize, boundaryToken: tokenizer.boundaryToken,
                 tokenBytes: ShardFormat.tokenBytes(vocabularySize: vocabularySize),
                 splitBy: options.splitBy, valFraction: options.valFraction, holdout: plan.holdout, seed: options.seed,
-                shardTokens: options.shardTokens, sources: fit.sources,
+                shardTokens: options.shardTokens, compressionLevel: options.compressionLevel, sources: fit.sources,
                 splits: .init(train: trainInfo, val: valInfo), shards: shards)
             let manifestBytes = try DatasetFiles.writeManifest(manifest, staging: staging)
             try staging.commit()

@@ -10,18 +10,23 @@
 // reading loads one shard, checks its SHA-256 against the manifest, then its header and every token.
 import Core
 
-enum ShardFormat {
+public enum ShardFormat {
     static let headerInts = 256
     static let headerBytes = headerInts * 4
     static let magic16: Int32 = 20240520
     static let version16: Int32 = 1
     static let magic32: Int32 = 20240801
     static let version32: Int32 = 7
-    /// zlib level for shards. Measured on tinyshakespeare as uint16 char tokens (2.2 MB raw, release,
-    /// one core): level 1 compresses 3.37× at ~34 ms, 4 gives 3.94× at ~58 ms, 6 gives 4.26× at
-    /// ~180 ms, 9 gives 4.32× at ~950 ms; inflating takes ~8 ms at every level. Level 4 keeps 92 % of
-    /// level 6's saving at a third of its time, which is what bounds `prepare` on a multi-GB corpus.
-    static let compressionLevel: Int32 = 4
+    /// zlib level of shards unless `prepare --compression-level` says otherwise. On character tokens
+    /// (uint16, high byte zero) zlib's fast levels 1–2 run about 1.5× the speed of level 4 for
+    /// shards 11–16 % larger, and compression is nearly all of `prepare`'s work; inflating costs the
+    /// same at every level and the loader does it in the background. Level 3 is slower than 4 on
+    /// this data. Figures: docs/performance.md, "prepare".
+    public static let defaultCompressionLevel = 2
+    /// zlib's levels; 0 (stored) is left out, since it would make shards larger than the tokens.
+    public static let compressionLevels = 1...9
+    /// What manifests written before the level was an option used.
+    static let legacyCompressionLevel = 4
 
     static func tokenBytes(vocabularySize: Int) -> Int { vocabularySize > 65_535 ? 4 : 2 }
 

@@ -28,9 +28,10 @@ enum ShardWriter {
     }
 
     /// Writes the shards of every split in `splits` into `directory` on `threads` threads; returns
-    /// them in order (split by split, shard by shard). `progress(split, index)` runs on the calling
-    /// thread as each shard is finished.
+    /// them in order (split by split, shard by shard), compressed at zlib's `compressionLevel`.
+    /// `progress(split, index)` runs on the calling thread as each shard is finished.
     static func write(_ splits: [Split], directory: String, threads: Int = 1,
+                      compressionLevel: Int = ShardFormat.defaultCompressionLevel,
                       progress: ((DatasetSplit, _ shardIndex: Int) -> Void)? = nil) throws(DataError) -> [DatasetManifest.Shard] {
         var jobs: [Job] = []
         for split in splits {
@@ -43,11 +44,11 @@ enum ShardWriter {
         }
         let work = jobs
         return try ParallelJobs.map(count: work.count, threads: threads, job: { (index) throws(DataError) in
-            try writeShard(work[index], directory: directory)
+            try writeShard(work[index], directory: directory, level: Int32(compressionLevel))
         }, finished: { index in progress?(work[index].split, work[index].index) })
     }
 
-    private static func writeShard(_ job: Job, directory: String) throws(DataError) -> DatasetManifest.Shard {
+    private static func writeShard(_ job: Job, directory: String, level: Int32) throws(DataError) -> DatasetManifest.Shard {
         let tokenBytes = job.spool.tokenBytes
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkTokens * tokenBytes, alignment: 16)
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: TokenSpool.readScratchBytes, alignment: 16)
@@ -56,7 +57,7 @@ enum ShardWriter {
             scratch.deallocate()
         }
         let file = ShardFormat.fileName(split: job.split, index: job.index)
-        let gzip = try GzipWriter(path: directory + "/" + file, level: ShardFormat.compressionLevel)
+        let gzip = try GzipWriter(path: directory + "/" + file, level: level)
         try ShardFormat.header(tokenCount: job.size, tokenBytes: tokenBytes).withBytes { (header) throws(DataError) in
             try gzip.write(header)
         }

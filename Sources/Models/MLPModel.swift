@@ -100,7 +100,7 @@ public final class MLPModel: LanguageModel {
         workspace = w
     }
 
-    private func view(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: parameters) }
+    func view(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: parameters) }
     private func gradientView(_ tensor: ParameterTensor) -> Matrix { layout.view(tensor, in: gradients) }
 
     public func logits(contexts: [Int32], count: Int) -> Matrix {

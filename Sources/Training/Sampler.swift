@@ -2,7 +2,8 @@
 //
 // Each sample draws from its own generator, seeded from (seed, sample index), so sample i is the
 // same whether 1 or 10 samples are asked for. Generation stops at the boundary token (the end of
-// a document) or after `maxTokens`.
+// a document) or after `maxTokens`. All samples advance together, one batch of rows per token
+// (`NextTokenPredictor`, whose rows do not depend on each other).
 
 import Core
 import Data
@@ -86,7 +87,7 @@ public enum Sampler {
         var generators = (0..<count).map { Xoshiro256(seed: SplitMix64.mix(options.seed, UInt64($0))) }
         var contexts = [Int32](repeating: boundary, count: count * contextLength)
         var probabilities = [Double](repeating: 0, count: tokenizer.vocabularySize)
-        model.reserve(batchSize: count)
+        let predictor = NextTokenPredictor(model: model, rowsToGenerate: options.maxTokens * count)
 
         for _ in 0..<options.maxTokens {
             if finished.allSatisfy({ $0 }) { break }
@@ -95,7 +96,7 @@ public enum Sampler {
                 ContextWindow.fill(&contexts, at: sample * contextLength, stream: histories[sample],
                                    position: histories[sample].count, contextLength: contextLength, boundaryToken: boundary)
             }
-            let logits = model.logits(contexts: contexts, count: count)
+            let logits = predictor.logits(contexts: contexts, count: count)
             for sample in 0..<count where !finished[sample] {
                 let token = draw(logits: logits, row: sample, options: options, probabilities: &probabilities,
                                  generator: &generators[sample])

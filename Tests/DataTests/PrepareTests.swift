@@ -352,6 +352,54 @@ final class PrepareTests: XCTestCase {
         }
     }
 
+    func testCompressionLevelChangesTheShardsButNotTheTokens() throws {
+        let directory = makeTemporaryDirectory(self)
+        let input = directory + "/names.txt"
+        writeFile(input, (0..<4000).map { names[($0 * 7) % names.count] }.joined(separator: "\n"))
+        var streams: [[Int32]] = [], sizes: [Int] = []
+        for level in [1, ShardFormat.defaultCompressionLevel, 9] {
+            let out = directory + "/level\(level)"
+            var options = PrepareOptions(inputs: [input], outputDirectory: out, shardTokens: 4096)
+            options.compressionLevel = level
+            try Prepare.run(options)
+            let dataset = try PreparedDataset(directory: out)
+            XCTAssertEqual(dataset.manifest.compressionLevel, level)
+            streams.append(try dataset.readStream(.train) + dataset.readStream(.val))
+            sizes.append(dataset.manifest.shards.reduce(0) { $0 + $1.bytes })
+        }
+        XCTAssertEqual(streams[0], streams[1])
+        XCTAssertEqual(streams[0], streams[2])
+        XCTAssertGreaterThan(sizes[0], sizes[2], "level 1 compresses less than level 9")
+
+        var options = PrepareOptions(inputs: [input], outputDirectory: directory + "/bad")
+        for level in [0, 10] {
+            options.compressionLevel = level
+            XCTAssertThrowsError(try Prepare.run(options)) { error in
+                guard case DataError.badOption(let name, let value, let allowed) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(name, "--compression-level")
+                XCTAssertEqual(value, "\(level)")
+                XCTAssertTrue(allowed.contains("[1, 9]"), allowed)
+            }
+        }
+    }
+
+    func testManifestWithoutCompressionLevelStillLoadsAndAnOutOfRangeOneIsRefused() throws {
+        let directory = makeTemporaryDirectory(self)
+        _ = try prepare(names.joined(separator: "\n"), in: directory)
+        let path = directory + "/out/" + DatasetManifest.fileName
+        let original = String(decoding: readBytes(path), as: UTF8.self)
+        XCTAssertTrue(original.contains("\"compressionLevel\" : \(ShardFormat.defaultCompressionLevel)"), original)
+        let legacy = original.replacingOccurrences(of: "\"compressionLevel\" : \(ShardFormat.defaultCompressionLevel),", with: "")
+        XCTAssertNotEqual(legacy, original)
+        writeFile(path, legacy)
+        XCTAssertNil(try PreparedDataset(directory: directory + "/out").manifest.compressionLevel)
+        writeFile(path, original.replacingOccurrences(of: "\"compressionLevel\" : \(ShardFormat.defaultCompressionLevel)",
+                                                      with: "\"compressionLevel\" : 12"))
+        XCTAssertThrowsError(try PreparedDataset(directory: directory + "/out")) { error in
+            XCTAssertTrue("\(error)".contains("compressionLevel 12"), "\(error)")
+        }
+    }
+
     func testDirectoryInputsAreReadRecursivelyInByteOrder() throws {
         let directory = makeTemporaryDirectory(self)
         try FileManager.default.createDirectory(atPath: directory + "/corpus/b", withIntermediateDirectories: true)
