@@ -16,7 +16,7 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a run's checkpoint as a safetensors file for PyTorch (interop/torch).",
         discussion: HelpText.paragraphs("""
-            Tensors are named and shaped as the PyTorch twin's modules (interop/torch) name them: \
+            Tensors are named and shaped as the PyTorch twin's modules name them: \
             embedding.weight [V, d], hidden.{i}.weight [H, in] and output.weight [V, H] in \
             PyTorch's (out, in) layout (the transpose of Descent's), their biases, or the \
             bigram's table.weight [V, V]; all F32. The run's config, the architecture and the \
@@ -26,8 +26,8 @@ struct ExportCommand: ParsableCommand {
             + "\n\n" + """
             Examples:
               descent export names-mlp -o names-mlp.safetensors
-              descent export names-mlp --checkpoint best --format safetensors -o best.safetensors
-              python -c "from safetensors.numpy import load_file; print(load_file('best.safetensors').keys())"
+              descent export names-mlp --checkpoint best --format safetensors \\
+                  -o best.safetensors
             """
     )
 

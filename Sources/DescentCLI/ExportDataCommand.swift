@@ -20,7 +20,8 @@ struct ExportDataCommand: ParsableCommand {
             against the manifest, its header, length and every token) and written uncompressed \
             as OUT/SPLIT_NNNNNN.bin, the layout of llm.c's dataloader.h: a header of 256 \
             little-endian int32 (magic 20240520, version 1, token count) and the tokens as \
-            uint16, or magic 20240801, version 7 and uint32 tokens for vocabularies over 65,535. \
+            uint16, or magic 20240801, version 7 and uint32 tokens for vocabularies over 65,535 \
+            (a layout llm.c's dataloader.h does not read). \
             OUT/listing.json lists the files with their splits, token counts, sizes and SHA-256, \
             and OUT/tokenizer.json is the dataset's tokenizer.
             """,

@@ -76,8 +76,11 @@ struct ImportCommand: ParsableCommand {
             let hint = data == nil ? " The file's config names data.dir \(directory); pass --data DIR with the dataset prepared on this machine." : ""
             throw CommandFailure(message: "\(error.description)\(hint)", code: 1)
         }
+        // Compared as tokenizers (each written back in Descent's canonical form), so that a file
+        // whose writer re-formatted the JSON still matches; the run keeps the dataset's bytes.
         let datasetTokenizer = try attempt { try dataset.tokenizer.jsonData() }
-        guard datasetTokenizer == imported.tokenizerJSON else {
+        let fileTokenizer = try attempt { try imported.tokenizer.jsonData() }
+        guard datasetTokenizer == fileTokenizer else {
             throw CommandFailure(message: """
                 the dataset in \(directory) was prepared with another tokenizer than the file's \
                 (vocabulary \(dataset.tokenizer.vocabularySize) against \(imported.tokenizer.vocabularySize)\
