@@ -1,5 +1,5 @@
-"""Weights in and out as safetensors, with Descent's metadata (see the contract in the README's
-"Outgrowing one machine"): F32 tensors named as the twin's state_dict, and `__metadata__` strings
+"""Weights in and out as safetensors, with Descent's metadata (README "Export and import"):
+F32 tensors named as the twin's state_dict, and `__metadata__` strings
 descent.format "1", descent.architecture, descent.config, descent.tokenizer, descent.run and
 descent.step. `descent import FILE --run NAME` reads what `save` writes; `load` reads what
 `descent export RUN --format safetensors` writes.

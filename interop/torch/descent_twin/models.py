@@ -1,5 +1,5 @@
 """Descent's two model families in PyTorch (Sources/Models), with the state_dict names of the
-safetensors contract (/work/notes/interop-contract.md, README "Outgrowing one machine"):
+safetensors files (README "Export and import"):
 
   bigram: table.weight (V, V), an nn.Embedding whose row a holds the logits after token a; zeros.
   mlp:    embedding.weight (V, d)                 ~ N(0, 1)
