@@ -108,7 +108,7 @@ struct ImportCommand: ParsableCommand {
                                        configJSON: config.json(), dataDirectory: directory, maxSteps: config.training.maxSteps))
         }
         let metrics = valLoss.map { [MetricSample(step: 0, name: .valLoss, value: $0)] } ?? []
-        try attempt { try store.saveCheckpoint(runID: record.id, payload, pendingMetrics: metrics, keepLatest: config.training.keepCheckpoints) }
+        _ = try attempt { try store.saveCheckpoint(runID: record.id, payload, pendingMetrics: metrics, keepLatest: config.training.keepCheckpoints) }
         let source = [imported.sourceRun.map { "run '\($0)'" }, imported.sourceStep.map { "step \($0)" }].compactMap { $0 }
         let origin = source.isEmpty ? "" : " (\(source.joined(separator: ", ")))"
         try attempt { try store.updateStatus(runID: record.id, .completed, detail: "imported from \(file)\(origin)") }
