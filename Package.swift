@@ -71,16 +71,19 @@ let package = Package(
         .target(name: "Plots", dependencies: ["Core"], swiftSettings: cpuFlags),
         // SQLite: runs, metrics, checkpoint blobs (each with its SHA-256). Knows nothing of models.
         .target(name: "Store", dependencies: ["CSQLite", "RunRecords", "Core"], swiftSettings: cpuFlags),
+        // The safetensors file format (huggingface/safetensors): a strict reader and a deterministic
+        // writer of named tensors and string metadata. Knows nothing of models.
+        .target(name: "SafeTensors", swiftSettings: cpuFlags),
         // Config, training step and loop, training state, checkpoints, sampler, evaluator.
         .target(name: "Training", dependencies: ["Models", "Optimizers", "Parameters", "Data", "Tokenizers", "RunRecords",
-                                                 "Kernels", "Core"],
+                                                 "SafeTensors", "Kernels", "Core"],
                 swiftSettings: cpuFlags),
         // The loss landscape (Li et al. 2018): filter-normalized directions, the loss on a grid of a
         // plane through the weights, the principal plane of a training path.
         .target(name: "Landscape", dependencies: ["Models", "Parameters", "Data", "Kernels", "Core"], swiftSettings: cpuFlags),
         // The command tree; the only library that prints.
         .target(name: "DescentCLI",
-                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "Tokenizers", "Models", "Kernels", "Core",
+                dependencies: ["Training", "Landscape", "Store", "RunRecords", "Plots", "Data", "SafeTensors", "Tokenizers", "Models", "Kernels", "Core",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: cpuFlags),
         .executableTarget(name: "descent", dependencies: ["DescentCLI"], swiftSettings: cpuFlags),
@@ -92,7 +95,7 @@ let package = Package(
         // libFuzzer targets for the decoders of stored bytes (scripts/fuzz.sh builds it with
         // --sanitize fuzzer; a plain build gives an empty main).
         .executableTarget(name: "descent-fuzz",
-                          dependencies: ["Data", "Models", "Optimizers", "Tokenizers", "Training", "CZlib"],
+                          dependencies: ["Data", "Models", "Optimizers", "SafeTensors", "Tokenizers", "Training", "CZlib"],
                           path: "Fuzz/descent-fuzz", swiftSettings: cpuFlags),
 
         .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: cpuFlags),
@@ -102,15 +105,16 @@ let package = Package(
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], exclude: ["Fixtures"], swiftSettings: cpuFlags),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tokenizers", "Core"], swiftSettings: cpuFlags),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"], swiftSettings: cpuFlags),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "StoreTests", dependencies: ["Store", "RunRecords", "Core"], swiftSettings: cpuFlags),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Data", "Tokenizers", "Models", "Optimizers", "RunRecords",
-                                                          "Kernels", "Core"],
+                                                          "SafeTensors", "Kernels", "Core"],
                     swiftSettings: cpuFlags),
         .testTarget(name: "LandscapeTests", dependencies: ["Landscape", "Training", "Data", "Models", "Parameters", "RunRecords", "Kernels",
                                                            "Core"],
                     swiftSettings: cpuFlags),
-        .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Data", "Training", "Store", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .testTarget(name: "CLITests", dependencies: ["DescentCLI", "Data", "Training", "Store", "SafeTensors", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                     exclude: ["Golden"], swiftSettings: cpuFlags),
         // Checks that the dependencies declared here equal each target's imports.
         .testTarget(name: "PackageTests"),

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes the decoders of stored bytes with libFuzzer and AddressSanitizer: the shard reader, the
-# dataset manifest, the tokenizer file, a checkpoint's parts and the training config (the targets
+# dataset manifest, the tokenizer file, a checkpoint's parts, the training config and safetensors
+# model files (the targets
 # of Fuzz/descent-fuzz/FuzzTargets.swift). Each target starts from its seeds in Fuzz/Corpus/TARGET
 # and runs --runs inputs; new inputs it finds go to $WORK/corpus/TARGET, never into the
 # repository. A crash leaves its input as $WORK/crash-TARGET-* and fails the script; replay it with
 #   DESCENT_FUZZ_TARGET=TARGET .build/fuzz/release/descent-fuzz $WORK/crash-TARGET-…
 #
 # Usage: scripts/fuzz.sh [TARGET ...] [--runs N] [--seeds]
-#   TARGET   shard, manifest, tokenizer, checkpoint, config (default: all)
+#   TARGET   shard, manifest, tokenizer, checkpoint, config, safetensors (default: all)
 #   --runs   inputs per target (default 1000000)
 #   --seeds  rewrite the checkpoint seeds (the harness's valid parts) in Fuzz/Corpus/checkpoint
 # Environment: WORK (default /tmp/descent-fuzz).
@@ -23,7 +24,7 @@ while [[ $# -gt 0 ]]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(shard manifest tokenizer checkpoint config)
+[[ ${#targets[@]} -gt 0 ]] || targets=(shard manifest tokenizer checkpoint config safetensors)
 work="${WORK:-/tmp/descent-fuzz}"; mkdir -p "$work"
 # Two facts of swiftc 6.3 (measured with objdump: no __sancov sections otherwise): SwiftPM passes
 # the two sanitizers to library modules as two flags, and the second replaces the first, so the

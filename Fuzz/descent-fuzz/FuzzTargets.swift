@@ -1,10 +1,12 @@
 // libFuzzer targets for every decoder of stored bytes: shard files, the dataset manifest, the
-// tokenizer file, a checkpoint's parts and the training config. One executable; the target is
-// chosen by DESCENT_FUZZ_TARGET (shard, manifest, tokenizer, checkpoint, config). A target
+// tokenizer file, a checkpoint's parts, the training config and a safetensors model file. One
+// executable; the target is chosen by DESCENT_FUZZ_TARGET (shard, manifest, tokenizer,
+// checkpoint, config, safetensors). A target
 // passes when no input traps, overflows or trips AddressSanitizer: every decoder must throw its
 // typed error instead, and whatever decodes must also be usable (a checkpoint that decodes
 // builds its model, restores its optimizer and samples; a config that parses re-parses from its
-// own JSON to the same value).
+// own JSON to the same value; a safetensors file that decodes re-encodes to a file that decodes
+// to the same tensors and metadata).
 //
 // Build and run through scripts/fuzz.sh. Built without `--sanitize fuzzer` (as `swift build`
 // does for every target), the executable has an empty main and does nothing.
@@ -16,18 +18,19 @@
 //   checkpoint  byte 0: the part to replace (modulo the six parts), bit 7: the optimizer is
 //               AdamW instead of SGD with momentum; then the part's bytes, over a valid checkpoint.
 //   config      the JSON, then optionally a 0 byte and `--set` overrides, one per line.
-//   manifest, tokenizer: the file's bytes.
+//   manifest, tokenizer, safetensors: the file's bytes.
 
 import CZlib
 import Data
 import Foundation
 import Models
 import Optimizers
+import SafeTensors
 import Tokenizers
 import Training
 
 enum FuzzTarget: String, CaseIterable {
-    case shard, manifest, tokenizer, checkpoint, config
+    case shard, manifest, tokenizer, checkpoint, config, safetensors
 }
 
 nonisolated(unsafe) private var target: FuzzTarget = .shard
@@ -73,6 +76,7 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     case .tokenizer: fuzzTokenizer(bytes)
     case .checkpoint: fuzzCheckpoint(bytes)
     case .config: fuzzConfig(bytes)
+    case .safetensors: fuzzSafeTensors(bytes)
     }
     return 0
 }
@@ -190,4 +194,18 @@ private func fuzzConfig(_ bytes: [UInt8]) {
     precondition(again == config, "a config's JSON gives back the same config")
     _ = config.architecture(vocabularySize: 27).problem
     _ = config.learningRateSchedule.learningRate(at: 0)
+}
+
+// MARK: Safetensors
+
+private func fuzzSafeTensors(_ bytes: [UInt8]) {
+    guard let file = try? SafeTensorsFile(decoding: bytes) else { return }
+    guard let again = try? SafeTensorsFile(decoding: file.encoded()), again == file else {
+        fatalError("a decoded safetensors file does not survive its own encoding")
+    }
+    // The model reader checks the metadata and every tensor before it allocates a model.
+    if let imported = try? SafeTensorsModel.read(file) {
+        _ = SafeTensorsModel.file(model: imported.model, config: imported.config, tokenizerJSON: imported.tokenizerJSON,
+                                  runName: nil, step: nil).encoded()
+    }
 }

@@ -25,7 +25,8 @@ public struct DescentCommand: ParsableCommand {
         subcommands: [PrepareCommand.self, TrainCommand.self, SampleCommand.self, EvaluateCommand.self, RunsCommand.self,
                       ShowCommand.self, RemoveCommand.self, VerifyCommand.self, TokenizerCommand.self,
                       PlotCommand.self, ReportCommand.self, MetricsCommand.self, DiffCommand.self,
-                      LRFindCommand.self, LandscapeCommand.self, SweepCommand.self]
+                      LRFindCommand.self, LandscapeCommand.self, SweepCommand.self, ExportCommand.self, ImportCommand.self,
+                      ExportDataCommand.self]
     )
 
     public init() {}

@@ -24,15 +24,22 @@ public enum RowwiseProduct {
             input.withUnsafeMutablePointer { x in
                 weight.withUnsafeMutablePointer { w in
                     withOptionalPointer(bias) { b in
-                        var job = ProductJob(out: out, x: x, w: w, bias: b, k: input.columns, n: output.columns)
-                        // A row is K·N multiply-adds; split rows across threads only when each gets many.
-                        let grain = max(1, (1 << 18) / max(input.columns &* output.columns, 1))
-                        Parallel.forEachRange(count: output.rows, grain: grain, context: &job, productRange)
+                        let n = output.columns, blocksPerRow = (n + blockColumns - 1) / blockColumns
+                        let units = output.rows * blocksPerRow
+                        // A task should have at least 2^16 multiply-adds to outweigh waking a thread.
+                        let tasks = max(1, min(Parallel.threadCount, units, (output.rows &* input.columns &* n) >> 16))
+                        var job = ProductJob(out: out, x: x, w: w, bias: b, k: input.columns, n: n,
+                                             blocksPerRow: blocksPerRow, units: units, tasks: tasks)
+                        Parallel.run(taskCount: job.tasks, context: &job, productTask)
                     }
                 }
             }
         }
     }
+
+    /// Output columns per unit of work: 8 accumulators of 8 lanes, enough independent
+    /// multiply-add chains to cover the FMA latency.
+    static let blockColumns = 64
 
     /// output[r] = Σ_t tables[t·V + tokens[r·T + t]] (+ nothing else), t in increasing order:
     /// one row of each of the T stacked (V, N) tables per context position. `tables` is (T·V, N).
@@ -101,49 +108,65 @@ private struct ProductJob {
     let bias: UnsafeMutablePointer<Float>?
     let k: Int
     let n: Int
+    let blocksPerRow: Int
+    let units: Int
+    let tasks: Int
 }
 
-/// Rows `start..<end`: for each block of 32 output columns, 4 accumulators of 8 lanes run down k;
-/// the last columns go 8 and then 1 at a time, in the same k order.
-private let productRange: Parallel.RangeFunction = { context, start, end in
+/// Task `task` of `job.tasks` computes a contiguous share of the (row, 64-column block) units.
+private let productTask: Parallel.TaskFunction = { context, task in
     let job = context.assumingMemoryBound(to: ProductJob.self).pointee
+    let first = job.units &* task / job.tasks, last = job.units &* (task &+ 1) / job.tasks
+    for unit in first..<last {
+        let row = unit / job.blocksPerRow
+        let start = (unit % job.blocksPerRow) &* RowwiseProduct.blockColumns
+        productBlock(job, row: row, columns: start..<min(start &+ RowwiseProduct.blockColumns, job.n))
+    }
+}
+
+/// One row's `columns`: 64 at a time down k with 8 accumulators, then 8 at a time, then 1 at a
+/// time, every element in the same k order.
+@inline(__always)
+private func productBlock(_ job: ProductJob, row r: Int, columns: Range<Int>) {
     let (k, n, w) = (job.k, job.n, job.w)
-    for r in start..<end {
-        let x = job.x + r &* k
-        let out = job.out + r &* n
-        var j = 0
-        while j &+ 32 <= n {
-            var a0 = Vector8(repeating: 0), a1 = Vector8(repeating: 0), a2 = Vector8(repeating: 0), a3 = Vector8(repeating: 0)
-            if let bias = job.bias {
-                a0 = load8(bias + j); a1 = load8(bias + (j &+ 8)); a2 = load8(bias + (j &+ 16)); a3 = load8(bias + (j &+ 24))
-            }
-            var row = w + j
-            for i in 0..<k {
-                let xi = Vector8(repeating: x[i])
-                a0 = a0.addingProduct(xi, load8(row))
-                a1 = a1.addingProduct(xi, load8(row + 8))
-                a2 = a2.addingProduct(xi, load8(row + 16))
-                a3 = a3.addingProduct(xi, load8(row + 24))
-                row += n
-            }
-            store8(a0, out + j); store8(a1, out + (j &+ 8)); store8(a2, out + (j &+ 16)); store8(a3, out + (j &+ 24))
-            j &+= 32
+    let x = job.x + r &* k
+    let out = job.out + r &* n
+    var j = columns.lowerBound
+    if columns.count == 64 {
+        var a = (Vector8(repeating: 0), Vector8(repeating: 0), Vector8(repeating: 0), Vector8(repeating: 0),
+                 Vector8(repeating: 0), Vector8(repeating: 0), Vector8(repeating: 0), Vector8(repeating: 0))
+        if let bias = job.bias {
+            let b = bias + j
+            a = (load8(b), load8(b + 8), load8(b + 16), load8(b + 24), load8(b + 32), load8(b + 40), load8(b + 48), load8(b + 56))
         }
-        while j &+ 8 <= n {
-            var a = job.bias.map { load8($0 + j) } ?? Vector8(repeating: 0)
-            var row = w + j
-            for i in 0..<k {
-                a = a.addingProduct(Vector8(repeating: x[i]), load8(row))
-                row += n
-            }
-            store8(a, out + j)
-            j &+= 8
+        var p = w + j
+        for i in 0..<k {
+            let xi = Vector8(repeating: x[i])
+            a.0 = a.0.addingProduct(xi, load8(p)); a.1 = a.1.addingProduct(xi, load8(p + 8))
+            a.2 = a.2.addingProduct(xi, load8(p + 16)); a.3 = a.3.addingProduct(xi, load8(p + 24))
+            a.4 = a.4.addingProduct(xi, load8(p + 32)); a.5 = a.5.addingProduct(xi, load8(p + 40))
+            a.6 = a.6.addingProduct(xi, load8(p + 48)); a.7 = a.7.addingProduct(xi, load8(p + 56))
+            p += n
         }
-        while j < n {
-            var a: Float = job.bias.map { $0[j] } ?? 0
-            for i in 0..<k { a = a.addingProduct(x[i], w[i &* n &+ j]) }
-            out[j] = a
-            j &+= 1
+        let o = out + j
+        store8(a.0, o); store8(a.1, o + 8); store8(a.2, o + 16); store8(a.3, o + 24)
+        store8(a.4, o + 32); store8(a.5, o + 40); store8(a.6, o + 48); store8(a.7, o + 56)
+        return
+    }
+    while j &+ 8 <= columns.upperBound {
+        var a = job.bias.map { load8($0 + j) } ?? Vector8(repeating: 0)
+        var p = w + j
+        for i in 0..<k {
+            a = a.addingProduct(Vector8(repeating: x[i]), load8(p))
+            p += n
         }
+        store8(a, out + j)
+        j &+= 8
+    }
+    while j < columns.upperBound {
+        var a: Float = job.bias.map { $0[j] } ?? 0
+        for i in 0..<k { a = a.addingProduct(x[i], w[i &* n &+ j]) }
+        out[j] = a
+        j &+= 1
     }
 }

@@ -79,6 +79,8 @@ public struct CheckpointReason: RawRepresentable, Hashable, Sendable, CustomStri
     public static let interrupt = CheckpointReason(rawValue: "interrupt")
     /// At `--stop-at`.
     public static let stopAt = CheckpointReason(rawValue: "stop-at")
+    /// Written by `descent import` from a safetensors file.
+    public static let imported = CheckpointReason(rawValue: "import")
 
     public var description: String { rawValue }
 }

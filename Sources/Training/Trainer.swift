@@ -297,18 +297,22 @@ public final class Trainer {
     /// Texts generated at each `training.sampleInterval`.
     public static let sampleCount = 3
 
+    /// The checkpoint of the trainer as it stands: weights, optimizer state, the training state
+    /// at the loader's position. `descent import` stores a fresh trainer's, holding imported weights.
+    public func checkpointPayload(_ reason: CheckpointReason, valLoss: Double?) -> CheckpointPayload {
+        state.loader = loader.position
+        let blobs = CheckpointCodec.blobs(model: model, optimizerState: optimizer.stateBlob(), state: state,
+                                          configJSON: config.json(), tokenizerJSON: tokenizerJSON, trajectory: trajectory)
+        return CheckpointPayload(step: state.step, trainLoss: state.lastTrainLoss, valLoss: valLoss,
+                                 weightsSHA256: CheckpointCodec.weightsSHA256(model.parameters), reason: reason, blobs: blobs)
+    }
+
     /// Writes a checkpoint with the metrics logged since the last flush, in one transaction.
     private func checkpoint(_ reason: CheckpointReason, _ log: inout MetricLog, _ session: inout SessionTiming,
                             _ progress: (TrainingEvent) -> Void) throws(TrainingError) {
         let started = MonotonicClock.seconds()
         state.elapsedSeconds = session.elapsed(at: MonotonicClock.seconds())
-        state.loader = loader.position
-        let blobs = CheckpointCodec.blobs(model: model, optimizerState: optimizer.stateBlob(), state: state,
-                                          configJSON: config.json(), tokenizerJSON: tokenizerJSON, trajectory: trajectory)
-        let payload = CheckpointPayload(step: state.step, trainLoss: state.lastTrainLoss,
-                                        valLoss: lastEvaluationStep == state.step ? state.lastValLoss : nil,
-                                        weightsSHA256: CheckpointCodec.weightsSHA256(model.parameters), reason: reason,
-                                        blobs: blobs)
+        let payload = checkpointPayload(reason, valLoss: lastEvaluationStep == state.step ? state.lastValLoss : nil)
         try log.save(payload, keepLatest: config.training.keepCheckpoints)
         log.seconds += MonotonicClock.seconds() - started
         lastCheckpointStep = state.step

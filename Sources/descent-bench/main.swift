@@ -5,7 +5,7 @@ struct DescentBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "descent-bench",
         abstract: "Benchmarks for Descent: each validates against its reference first, then times.",
-        subcommands: [KernelsBenchmark.self, TrainBenchmark.self, TokenizerBenchmark.self])
+        subcommands: [KernelsBenchmark.self, TrainBenchmark.self, TokenizerBenchmark.self, LogitsCommand.self])
 }
 
 DescentBench.main()

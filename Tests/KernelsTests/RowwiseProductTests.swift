@@ -8,7 +8,7 @@ final class RowwiseProductTests: XCTestCase {
     /// or on the thread count.
     func testForwardMatchesTheReferenceBitwiseOnUnfriendlySizes() {
         var generator = Xoshiro256(seed: 11)
-        for (rows, k, n) in [(1, 1, 1), (1, 3, 7), (2, 64, 8), (3, 17, 31), (1, 512, 32), (5, 9, 33), (4, 100, 65), (70, 40, 100)] {
+        for (rows, k, n) in [(1, 1, 1), (1, 3, 7), (2, 64, 8), (3, 17, 31), (1, 512, 32), (5, 9, 33), (4, 100, 65), (2, 5, 130), (70, 40, 100), (1, 512, 512)] {
             let input = randomMatrix(rows, k, &generator), weight = randomMatrix(k, n, &generator)
             for bias in [nil, randomMatrix(1, n, &generator)] {
                 let expected = Matrix(rows: rows, columns: n)
