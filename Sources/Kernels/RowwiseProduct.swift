@@ -1,7 +1,6 @@
-// Products for generation, where a forward pass has one row per sample being generated (often
-// one): `output = input · weight + bias` computed row by row, and the sum of one table row per
-// context position. The GEMM would pack the whole weight for every call, which for one row costs
-// more than the product itself.
+// The product for generation, where a forward pass has one row per sample being generated (often
+// one): `output = input · weight + bias` computed row by row. The GEMM would pack the whole
+// weight for every call, which for one row costs more than the product itself.
 //
 // Shapes (R rows, K input width, N output width):
 //   input (R,K), weight (K,N) row-major, bias (N), output (R,N).
@@ -41,36 +40,6 @@ public enum RowwiseProduct {
     /// multiply-add chains to cover the FMA latency.
     static let blockColumns = 64
 
-    /// output[r] = Σ_t tables[t·V + tokens[r·T + t]] (+ nothing else), t in increasing order:
-    /// one row of each of the T stacked (V, N) tables per context position. `tables` is (T·V, N).
-    public static func gatherSum(output: Matrix, tables: Matrix, tokens: [Int32], contextLength: Int) {
-        let t = contextLength
-        guard t >= 1, output.columns == tables.columns, tables.rows % t == 0, tokens.count >= output.rows &* t,
-              !MatMul.overlaps(output, tables) else {
-            preconditionFailure("RowwiseProduct.gatherSum: output \(output.shapeDescription), tables \(tables.shapeDescription), "
-                                + "\(tokens.count) tokens, context \(contextLength)")
-        }
-        let vocabulary = tables.rows / t
-        for slot in 0..<(output.rows &* t) where tokens[slot] < 0 || Int(tokens[slot]) >= vocabulary {
-            preconditionFailure("RowwiseProduct.gatherSum: token \(tokens[slot]) at position \(slot) outside 0..<\(vocabulary)")
-        }
-        let n = output.columns
-        output.withUnsafeMutablePointer { out in
-            tables.withUnsafeMutablePointer { rows in
-                tokens.withUnsafeBufferPointer { ids in
-                    for r in 0..<output.rows {
-                        let target = out + r &* n
-                        let context = ids.baseAddress! + r &* t
-                        target.update(from: rows + Int(context[0]) &* n, count: n)
-                        for position in 1..<t {
-                            add(rows + (position &* vocabulary &+ Int(context[position])) &* n, into: target, count: n)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// The plain loop the tests compare `forward` with.
     public static func reference(output: Matrix, input: Matrix, weight: Matrix, bias: Matrix?) {
         for r in 0..<output.rows {
@@ -79,19 +48,6 @@ public enum RowwiseProduct {
                 for k in 0..<input.columns { sum = sum.addingProduct(input[r, k], weight[k, j]) }
                 output[r, j] = sum
             }
-        }
-    }
-
-    @inline(__always)
-    private static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        var j = 0
-        while j &+ 8 <= count {
-            store8(load8(target + j) + load8(source + j), target + j)
-            j &+= 8
-        }
-        while j < count {
-            target[j] += source[j]
-            j &+= 1
         }
     }
 

@@ -2,7 +2,7 @@
 //
 // An MLP's first layer is x·W1 with x = [E[t₁] | … | E[t_T]], so x·W1 = Σ_t E[t_t]·W1_t, W1_t the
 // rows of W1 that position t multiplies. With the weights frozen, the tables P_t = E·W1_t (one
-// (V, H) table per position, b1 folded into P_1) are built once, and each generated token's first
+// (V, H) table per position, `TokenTables`) are built once, and each generated token's first
 // layer is T row gathers instead of a (T·d)×H product. Building the tables costs T·V·d·H
 // multiply-adds, as much as the dense first layer of V rows, so they are built only when more
 // than V rows will be generated, and only while they fit `maximumTableBytes`.
@@ -14,20 +14,14 @@
 import Kernels
 
 public final class NextTokenPredictor {
-    /// How the first layer of an MLP is computed.
-    public enum FirstLayer: String, Sendable {
-        /// Gathers from per-position tables built once.
-        case tables
-        /// The embedding gather and the (T·d)×H product, for every row.
-        case dense
-    }
-
     /// The largest tables built: 256 MiB, e.g. V 4096, T 32, H 512.
     public static let maximumTableBytes = 256 << 20
 
     public let architecture: ModelArchitecture
-    /// The MLP's first-layer path; nil for a bigram, whose logits are one table row.
-    public let firstLayer: FirstLayer?
+    /// The MLP's first-layer path, `.tables` (gathers from per-position tables built once) or
+    /// `.dense` (the embedding gather and the (T·d)×H product for every row); nil for a bigram,
+    /// whose logits are one table row.
+    public let firstLayer: FirstLayerPath?
     private let model: any LanguageModel
     private let tables: Matrix?
     private var capacity = 0
@@ -64,10 +58,10 @@ public final class NextTokenPredictor {
         reserve(rows: count)
         let a = architecture
         var x = hidden[0].prefix(rows: count)
-        switch firstLayer {
-        case .tables:
-            RowwiseProduct.gatherSum(output: x, tables: tables!, tokens: contexts, contextLength: a.contextLength)
-        case .dense:
+        if firstLayer == .tables {
+            TokenTables.gatherSum(output: x, tables: tables!, tokens: contexts, contextLength: a.contextLength,
+                                  bias: mlp.view(mlp.hiddenBiases[0]))
+        } else {
             let embedded = input.prefix(rows: count)
             Embedding.forward(output: embedded, tokens: contexts, table: mlp.view(mlp.embedding), contextLength: a.contextLength)
             RowwiseProduct.forward(output: x, input: embedded, weight: mlp.view(mlp.hiddenWeights[0]), bias: mlp.view(mlp.hiddenBiases[0]))
@@ -93,17 +87,12 @@ public final class NextTokenPredictor {
         logitsWorkspace = Matrix(rows: rows, columns: a.vocabularySize)
     }
 
-    /// (T·V, H): rows t·V ..< (t+1)·V hold P_t = E·W1_t, and P_1 also holds b1.
+    /// (T·V, H): rows t·V ..< (t+1)·V hold P_t = E·W1_t.
     private static func buildTables(_ mlp: MLPModel) -> Matrix {
         let a = mlp.architecture
-        let (v, t, d, h) = (a.vocabularySize, a.contextLength, a.embeddingSize, a.hiddenSize)
-        let tables = Matrix(rows: t * v, columns: h)
-        let embedding = mlp.view(mlp.embedding), weight = mlp.view(mlp.hiddenWeights[0])
-        for position in 0..<t {
-            let slice = Matrix(buffer: weight.buffer, offset: weight.offset + position * d * h, rows: d, columns: h)
-            let table = Matrix(buffer: tables.buffer, offset: position * v * h, rows: v, columns: h)
-            MatMul.multiply(table, embedding, slice, form: .nn, bias: position == 0 ? mlp.view(mlp.hiddenBiases[0]) : nil)
-        }
+        let tables = Matrix(rows: a.contextLength * a.vocabularySize, columns: a.hiddenSize)
+        TokenTables.build(tables: tables, embedding: mlp.view(mlp.embedding), weight: mlp.view(mlp.hiddenWeights[0]),
+                          contextLength: a.contextLength)
         return tables
     }
 }

@@ -37,21 +37,4 @@ final class RowwiseProductTests: XCTestCase {
         MatMul.multiply(gemm, input, weight, form: .nn, bias: bias)
         for i in 0..<gemm.count { XCTAssertEqual(rowwise[i], gemm[i], accuracy: 1e-5 * max(1, abs(gemm[i]))) }
     }
-
-    func testGatherSumAddsOneRowOfEachPositionsTableInOrder() {
-        var generator = Xoshiro256(seed: 13)
-        for (rows, t, v, n) in [(1, 1, 1, 1), (3, 1, 5, 9), (4, 3, 2, 17), (2, 16, 65, 40)] {
-            let tables = randomMatrix(t * v, n, &generator)
-            let tokens = (0..<(rows * t)).map { _ in Int32(generator.nextInt(below: v)) }
-            let output = Matrix(rows: rows, columns: n)
-            RowwiseProduct.gatherSum(output: output, tables: tables, tokens: tokens, contextLength: t)
-            for r in 0..<rows {
-                for j in 0..<n {
-                    var sum = tables[Int(tokens[r * t]), j]
-                    for position in 1..<t { sum += tables[position * v + Int(tokens[r * t + position]), j] }
-                    XCTAssertEqual(output[r, j].bitPattern, sum.bitPattern, "rows \(rows) T \(t) V \(v) N \(n) at (\(r), \(j))")
-                }
-            }
-        }
-    }
 }

@@ -27,7 +27,7 @@ final class NextTokenPredictorTests: XCTestCase {
             let count = 7
             let contexts = randomContexts(count, architecture, seed: 9)
             let expected = model.logits(contexts: contexts, count: count).toArray()
-            for (rows, path) in [(architecture.vocabularySize + 1, NextTokenPredictor.FirstLayer.tables), (1, .dense)] {
+            for (rows, path) in [(architecture.vocabularySize + 1, FirstLayerPath.tables), (1, .dense)] {
                 let predictor = NextTokenPredictor(model: model, rowsToGenerate: rows)
                 XCTAssertEqual(predictor.firstLayer, path)
                 let logits = predictor.logits(contexts: contexts, count: count).toArray()
