@@ -60,8 +60,10 @@ public enum TokenTables {
         if work < 1 << 18 {
             for task in 0..<taskCount { productsTask(&job, task) }
         } else {
-            Parallel.run(taskCount: taskCount, context: &job) { context, task in
-                productsTask(&context.assumingMemoryBound(to: ProductsJob.self).pointee, task)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                Parallel.run(taskCount: taskCount, context: UnsafeMutableRawPointer(pointer)) { context, task in
+                    productsTask(&context.assumingMemoryBound(to: ProductsJob.self).pointee, task)
+                }
             }
         }
     }
