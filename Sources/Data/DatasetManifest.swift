@@ -85,8 +85,8 @@ public struct DatasetManifest: Codable, Equatable, Sendable {
     public var holdout: ValidationHoldout
     public var seed: UInt64
     public var shardTokens: Int
-    /// zlib level of the shards; absent in manifests written before it was an option (they used
-    /// `ShardFormat.legacyCompressionLevel`).
+    /// zlib level of the shards; absent in manifests written before it was an option (those
+    /// shards are level 4).
     public var compressionLevel: Int?
     public var sources: [Source]
     public var splits: Splits

@@ -25,8 +25,6 @@ public enum ShardFormat {
     public static let defaultCompressionLevel = 2
     /// zlib's levels; 0 (stored) is left out, since it would make shards larger than the tokens.
     public static let compressionLevels = 1...9
-    /// What manifests written before the level was an option used.
-    static let legacyCompressionLevel = 4
 
     static func tokenBytes(vocabularySize: Int) -> Int { vocabularySize > 65_535 ? 4 : 2 }
 

@@ -23,6 +23,8 @@ public final class NextTokenPredictor {
     /// whose logits are one table row.
     public let firstLayer: FirstLayerPath?
     private let model: any LanguageModel
+    /// `model` as an MLP, which has the layers this pass runs; nil for a bigram.
+    private let mlp: MLPModel?
     private let tables: Matrix?
     private var capacity = 0
     private var input = Matrix(rows: 0, columns: 0)
@@ -35,7 +37,8 @@ public final class NextTokenPredictor {
     public init(model: any LanguageModel, rowsToGenerate: Int) {
         self.model = model
         architecture = model.architecture
-        guard let mlp = model as? MLPModel else {
+        mlp = model as? MLPModel
+        guard let mlp else {
             firstLayer = nil
             tables = nil
             return
@@ -54,7 +57,7 @@ public final class NextTokenPredictor {
     /// Logits of `count` contexts (T tokens each, oldest first), (count, V). The view is
     /// workspace: valid until the next call.
     public func logits(contexts: [Int32], count: Int) -> Matrix {
-        guard let mlp = model as? MLPModel, let firstLayer else { return model.logits(contexts: contexts, count: count) }
+        guard let mlp, let firstLayer else { return model.logits(contexts: contexts, count: count) }
         reserve(rows: count)
         let a = architecture
         var x = hidden[0].prefix(rows: count)

@@ -21,7 +21,7 @@ final class RowwiseProductTests: XCTestCase {
                 // Row by row gives the same bits as all rows at once.
                 for r in 0..<rows {
                     let one = Matrix(rows: 1, columns: n)
-                    let row = Matrix(buffer: input.buffer, offset: r * k, rows: 1, columns: k)
+                    let row = input.rows(r..<(r + 1))
                     RowwiseProduct.forward(output: one, input: row, weight: weight, bias: bias)
                     XCTAssertEqual(bits(one), Array(bits(expected)[(r * n)..<((r + 1) * n)]))
                 }
