@@ -242,8 +242,16 @@ public final class RunStore {
     }
 
     /// `PRAGMA integrity_check`: empty when the database is sound, otherwise SQLite's findings.
+    /// Damage can also stop the check itself (SQLITE_CORRUPT before it yields a row); that is a
+    /// finding too, not a failure to check.
     public func integrityProblems() throws(StoreError) -> [String] {
-        let rows = try connection.query("PRAGMA integrity_check").compactMap { $0.first?.string }
+        let rows: [String]
+        do {
+            rows = try connection.query("PRAGMA integrity_check").compactMap { $0.first?.string }
+        } catch let error where error.isDamage {
+            guard case let .sqlite(_, _, message, _) = error else { throw error }
+            return ["the check stopped at damage it could not read past: \(message)"]
+        }
         return rows == ["ok"] ? [] : rows
     }
 
