@@ -20,6 +20,8 @@
 // so no two tasks touch one element and the bits do not depend on the thread count. No atomics.
 // Deliberately not handled: padding ids, strided views.
 
+import GemmCore
+
 public enum TokenTables {
     // MARK: Tables
 
@@ -29,7 +31,7 @@ public enum TokenTables {
             preconditionFailure(message)
         }
         var job = ProductsJob(tables: tables, embedding: embedding, weight: weight, dEmbedding: nil, dWeight: nil,
-                              contextLength: contextLength, embeddingBlocks: 0)
+                              contextLength: contextLength, embeddingParts: 0)
         runProducts(&job, taskCount: contextLength)
     }
 
@@ -42,19 +44,20 @@ public enum TokenTables {
             ?? sameShape("buildBackward", ("dWeight", dWeight), ("weight", weight)) {
             preconditionFailure(message)
         }
-        let blocks = (embedding.rows + embeddingBlockRows - 1) / embeddingBlockRows
+        // dE's columns in parts of whole 8-column groups, one per thread: each part packs its own
+        // rows of every W_t once (a split by rows would pack all of them once per part).
+        let parts = max(1, min(Parallel.threadCount, embedding.columns / 8))
         var job = ProductsJob(tables: dTables, embedding: embedding, weight: weight, dEmbedding: dEmbedding, dWeight: dWeight,
-                              contextLength: contextLength, embeddingBlocks: blocks)
-        runProducts(&job, taskCount: blocks + contextLength)
+                              contextLength: contextLength, embeddingParts: parts)
+        runProducts(&job, taskCount: parts + contextLength)
     }
-
-    /// Rows of dEmbedding per task of `buildBackward`: a multiple of both GEMM panel heights.
-    static let embeddingBlockRows = 24
 
     /// The per-position products as tasks, each one product on one thread (a GEMM called inside
     /// a task runs inline): these products are too small for the GEMM's own thread split to pay
     /// (65×512×32 runs at one thread's speed on two), and a product's bits do not depend on the
-    /// thread that computes it. Small jobs run inline in task order.
+    /// thread that computes it. They take the direct path: at these shapes packing costs more than
+    /// it saves (65×512×32 `.nn`, 32×512×65 `.tn`, 65×16×512 `.nt`), and both paths give the same
+    /// bits. Small jobs run inline in task order.
     private static func runProducts(_ job: inout ProductsJob, taskCount: Int) {
         let work = job.contextLength &* job.embedding.count &* job.weight.columns
         if work < 1 << 18 {
@@ -234,28 +237,45 @@ private struct ProductsJob {
     let dEmbedding: Matrix?
     let dWeight: Matrix?
     let contextLength: Int
-    let embeddingBlocks: Int
+    let embeddingParts: Int
 }
 
-/// `build`: task t computes P_t = E·W_t. `buildBackward`: the first `embeddingBlocks` tasks each
-/// compute a block of dE's rows, Σ_t dP_t·W_tᵀ in t order (the larger tasks first, for balance),
-/// and the remaining task t computes dW_t = Eᵀ·dP_t.
+/// `build`: task t computes P_t = E·W_t. `buildBackward`: the first `embeddingParts` tasks each
+/// compute a range of dE's columns, Σ_t dP_t·W_tᵀ in t order (the larger tasks first, for
+/// balance), and the remaining task t computes dW_t = Eᵀ·dP_t.
 private func productsTask(_ job: inout ProductsJob, _ task: Int) {
     let (v, d) = (job.embedding.rows, job.embedding.columns)
     guard let dEmbedding = job.dEmbedding, let dWeight = job.dWeight else {
-        MatMul.multiply(job.tables.rows(task * v ..< (task + 1) * v), job.embedding, job.weight.rows(task * d ..< (task + 1) * d))
+        MatMul.multiply(job.tables.rows(task * v ..< (task + 1) * v), job.embedding, job.weight.rows(task * d ..< (task + 1) * d),
+                        path: .direct)
         return
     }
-    if task < job.embeddingBlocks {
-        let rows = task * TokenTables.embeddingBlockRows ..< min(v, (task + 1) * TokenTables.embeddingBlockRows)
-        let block = dEmbedding.rows(rows)
-        for t in 0..<job.contextLength {
-            let dTable = job.tables.rows(t * v + rows.lowerBound ..< t * v + rows.upperBound)
-            MatMul.multiply(block, dTable, job.weight.rows(t * d ..< (t + 1) * d), form: .nt, accumulate: t > 0)
+    if task < job.embeddingParts {
+        let groups = balancedRange(task, of: job.embeddingParts, total: (d + 7) / 8)
+        let columns = groups.lowerBound * 8 ..< min(d, groups.upperBound * 8)
+        if columns.isEmpty { return }
+        let h = job.weight.columns
+        let instructionSet = InstructionSet.active
+        dEmbedding.withUnsafeMutablePointer { dE in
+            job.tables.withUnsafeMutablePointer { dTables in
+                job.weight.withUnsafeMutablePointer { weight in
+                    for t in 0..<job.contextLength {
+                        // dE[:, columns] (+)= dP_t · (rows `columns` of W_t)ᵀ: a column slice of dE,
+                        // which a Matrix view cannot express.
+                        var plan = GemmPlan(m: v, n: columns.count, k: h, form: .nt,
+                                            a: UnsafePointer(dTables + t &* v &* h), lda: h,
+                                            b: UnsafePointer(weight + (t &* d &+ columns.lowerBound) &* h), ldb: h,
+                                            c: dE + columns.lowerBound, ldc: d, bias: nil, accumulate: t > 0,
+                                            tileWidth: instructionSet.tileWidth, packedRows: instructionSet.packedRows)
+                        MatMul.run(&plan, path: .direct, instructionSet: instructionSet)
+                    }
+                }
+            }
         }
     } else {
-        let t = task - job.embeddingBlocks
-        MatMul.multiply(dWeight.rows(t * d ..< (t + 1) * d), job.embedding, job.tables.rows(t * v ..< (t + 1) * v), form: .tn)
+        let t = task - job.embeddingParts
+        MatMul.multiply(dWeight.rows(t * d ..< (t + 1) * d), job.embedding, job.tables.rows(t * v ..< (t + 1) * v), form: .tn,
+                        path: .direct)
     }
 }
 
@@ -319,8 +339,10 @@ private let scatterAddTask: Parallel.TaskFunction = { context, task in
     scatterAddBlock(&context.assumingMemoryBound(to: ScatterAddJob.self).pointee, task)
 }
 
-/// Task `task` = (position p, column chunk c): clears P_p's columns of the chunk, then adds every
-/// example's dOutput slice into the row its token selects, in b order.
+/// Task `task` = (position p, column chunk c): adds every example's dOutput slice into the row its
+/// token selects, in b order, then zeroes the rows no example selected. A row's first addition is
+/// stored as 0 + dOutput (the same bits as adding to a cleared row, −0 included), so P_p's block
+/// is not cleared before most of it is written again.
 @inline(__always)
 private func scatterAddBlock(_ job: inout ScatterAddJob, _ task: Int) {
     let p = task / job.chunks, chunk = task % job.chunks
@@ -329,12 +351,22 @@ private func scatterAddBlock(_ job: inout ScatterAddJob, _ task: Int) {
     let count = min(h, first &+ job.chunkWidth) &- first
     if count <= 0 { return }
     let block = job.dTables + (p &* v &* h &+ first)
-    for row in 0..<v { (block + row &* h).update(repeating: 0, count: count) }
+    let touched = Workspace.current.flags.reserve(v)
+    touched.update(repeating: 0, count: v)
+    let zero = Vector8(repeating: 0)
     for b in 0..<job.batch {
-        let target = block + Int(job.tokens[b &* t &+ p]) &* h
+        let token = Int(job.tokens[b &* t &+ p])
+        let target = block + token &* h
         let source = UnsafePointer(job.dOutput + (b &* h &+ first))
         var j = 0
-        while j &+ 8 <= count { store8(load8(target + j) + load8(source + j), target + j); j &+= 8 }
-        while j < count { target[j] = target[j] + source[j]; j &+= 1 }
+        if touched[token] == 0 {
+            touched[token] = 1
+            while j &+ 8 <= count { store8(zero + load8(source + j), target + j); j &+= 8 }
+            while j < count { target[j] = 0 + source[j]; j &+= 1 }
+        } else {
+            while j &+ 8 <= count { store8(load8(target + j) + load8(source + j), target + j); j &+= 8 }
+            while j < count { target[j] = target[j] + source[j]; j &+= 1 }
+        }
     }
+    for row in 0..<v where touched[row] == 0 { (block + row &* h).update(repeating: 0, count: count) }
 }

@@ -1,4 +1,4 @@
-// Per-thread scratch memory for kernels: GEMM packing panels and small partial-sum arrays.
+// Per-thread scratch memory for kernels: GEMM packing panels, small partial-sum arrays, row marks.
 //
 // Each thread (the caller and every pool worker) owns one `Workspace`, created on its first
 // kernel call and kept until the thread exits. Buffers only grow, so after the first training
@@ -51,6 +51,8 @@ final class Workspace {
     var packedB = ScratchBuffer<Float>()
     /// Reductions: per-row or per-chunk partial sums, combined in index order.
     var doubles = ScratchBuffer<Double>()
+    /// Per-row marks (TokenTables' scatter-add: which rows have had their first addition).
+    var flags = ScratchBuffer<UInt8>()
 
     deinit {
         packedA.release()
@@ -58,6 +60,7 @@ final class Workspace {
         edgeTile.release()
         packedB.release()
         doubles.release()
+        flags.release()
     }
 
     private static let key: pthread_key_t = {

@@ -1,5 +1,5 @@
 // The non-GEMM kernels of one MLP training step, at each config's shapes, for
-// `descent-bench kernels` (timed after the GEMMs; µs per call).
+// `descent-bench kernels` (timed after the GEMMs; µs per call), and config D's tables path.
 
 import Core
 import Kernels
@@ -53,6 +53,39 @@ enum OtherKernels {
                                       learningRate: 1e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: 10)
             }))
         }
+        cases += tokenTablesCases(&generator)
         return cases
+    }
+
+    /// The tables path of the first layer at config D's shape (B 256, V 65, T 32, d 32, H 512),
+    /// and config D's GELU.
+    static func tokenTablesCases(_ generator: inout Xoshiro256) -> [(String, () -> Void)] {
+        let (batch, vocabulary, context, width, hidden) = (256, 65, 32, 32, 512)
+        let embedding = randomMatrix(vocabulary, width, &generator), weight = randomMatrix(context * width, hidden, &generator)
+        let tables = Matrix(rows: context * vocabulary, columns: hidden), dTables = randomMatrix(context * vocabulary, hidden, &generator)
+        let dEmbedding = Matrix(rows: vocabulary, columns: width), dWeight = Matrix(rows: context * width, columns: hidden)
+        let bias = randomMatrix(1, hidden, &generator)
+        let output = Matrix(rows: batch, columns: hidden), dOutput = randomMatrix(batch, hidden, &generator)
+        let tokens = (0..<(batch * context)).map { _ in Int32(generator.nextInt(below: vocabulary)) }
+        let pre = randomMatrix(batch, hidden, &generator, scale: 2), h = Matrix(rows: batch, columns: hidden)
+        let dpre = Matrix(rows: batch, columns: hidden), db = Matrix(rows: 1, columns: hidden)
+        let shape = "[B \(batch), V \(vocabulary), T \(context), d \(width), H \(hidden)]"
+        return [
+            ("D tables build \(shape)", { TokenTables.build(tables: tables, embedding: embedding, weight: weight, contextLength: context) }),
+            ("D tables build backward \(shape)", {
+                TokenTables.buildBackward(dEmbedding: dEmbedding, dWeight: dWeight, dTables: dTables, embedding: embedding,
+                                          weight: weight, contextLength: context)
+            }),
+            ("D gather-sum \(shape)", {
+                TokenTables.gatherSum(output: output, tables: tables, tokens: tokens, contextLength: context, bias: bias)
+            }),
+            ("D scatter-add \(shape)", {
+                TokenTables.gatherSumBackward(dTables: dTables, dOutput: dOutput, tokens: tokens, contextLength: context)
+            }),
+            ("D gelu forward [\(batch)x\(hidden)]", { Activation.gelu.forward(output: h, input: pre) }),
+            ("D gelu backward + db [\(batch)x\(hidden)]", {
+                Activation.gelu.backward(dInput: dpre, dOutput: dOutput, input: pre, output: h, dBias: db)
+            }),
+        ]
     }
 }
