@@ -64,6 +64,46 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// output = f(input) and derivative = f′(input), elementwise, for a backward pass that reads
+    /// the derivative (`backward(dInput:dOutput:derivative:dBias:)`) instead of recomputing it:
+    /// bitwise the values `forward` and `backward` compute. `derivative` may be `input` (the
+    /// pre-activations are not needed once their derivative is known); `output` must not be.
+    public func forward(output: Matrix, derivative: Matrix, input: Matrix) {
+        if let message = Self.countError("forward", output, input, derivative) { preconditionFailure(message) }
+        precondition(!MatMul.overlaps(output, input) && !MatMul.overlaps(output, derivative),
+                     "Activation.forward: output \(output.shapeDescription) overlaps input or derivative")
+        withPointers(output, input, derivative, input) { out, x, d, _ in
+            var job = ElementwiseJob(out: out, x: x, y: d, dy: x)
+            Parallel.forEachRange(count: output.count, grain: Self.grain, context: &job, tasks.forwardWithDerivative)
+        }
+    }
+
+    /// Whether a training step should keep f′ from the forward pass (`forward(output:derivative:input:)`)
+    /// rather than recompute it in the backward: GELU's costs an exp and a division per element,
+    /// tanh's (1 − y²) and ReLU's are cheaper than another pass over memory.
+    public var storesDerivative: Bool { self == .gelu }
+
+    /// dInput = dOutput · derivative, and dBias += Σ_rows dInput, in one pass: bitwise
+    /// `backward(dInput:dOutput:input:output:dBias:)` when `derivative` came from
+    /// `forward(output:derivative:input:)`. `dInput` may be `dOutput`.
+    public static func backward(dInput: Matrix, dOutput: Matrix, derivative: Matrix, dBias: Matrix) {
+        if let message = countError("backward(derivative:)", dInput, dOutput, derivative)
+            ?? biasError("backward", output: dInput, input: dOutput, bias: dBias) {
+            preconditionFailure(message)
+        }
+        dInput.withUnsafeMutablePointer { dx in
+            dOutput.withUnsafeMutablePointer { dy in
+                derivative.withUnsafeMutablePointer { d in
+                    dBias.withUnsafeMutablePointer { db in
+                        var job = RowJob(rows: dInput.rows, columns: dInput.columns, out: dx, x: d, y: d, dy: dy, bias: nil, dBias: db)
+                        Parallel.forEachRange(count: dInput.columns, grain: max(16, grain / max(dInput.rows, 1)),
+                                              context: &job, storedDerivativeBackward)
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: Reference
 
     /// The plain loop: f evaluated in Double with libm. The oracle for `forward`.
@@ -120,11 +160,13 @@ public enum Activation: String, Sendable, CaseIterable, Codable {
     static let grain = 1 << 15
 
     /// Why these operands cannot be used together (their element counts differ), or nil:
-    /// (output, input) for the forward, (dInput, dOutput, input, output) for the backward.
+    /// (output, input[, derivative]) for the forward, (dInput, dOutput, input, output) for the
+    /// backward, (dInput, dOutput, derivative) for the backward from a stored derivative.
     static func countError(_ pass: String, _ m0: Matrix, _ m1: Matrix, _ m2: Matrix? = nil, _ m3: Matrix? = nil) -> String? {
         let count = m0.count
         if m1.count == count && (m2?.count ?? count) == count && (m3?.count ?? count) == count { return nil }
-        let labels = pass == "forward" ? ["output", "input"] : ["dInput", "dOutput", "input", "output"]
+        let labels = pass == "forward" ? ["output", "input", "derivative"]
+            : pass == "backward" ? ["dInput", "dOutput", "input", "output"] : ["dInput", "dOutput", "derivative"]
         let shapes = zip(labels, [m0, m1, m2, m3].compactMap { $0 }).map { "\($0.0) \($0.1.shapeDescription)" }
         return "Activation.\(pass): element counts differ: " + shapes.joined(separator: ", ")
     }
@@ -155,11 +197,17 @@ private protocol ActivationFunction {
     static func value(_ x: Vector8) -> Vector8
     /// dy·f′, with the same operation order as `Activation.referenceBackward` for tanh and ReLU.
     static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8
+    /// (f(x), f′(x)), bitwise `value(x)` and the f′ that `backward` multiplies dy by.
+    static func valueAndDerivative(_ x: Vector8) -> (Vector8, Vector8)
 }
 
 private enum TanhFunction: ActivationFunction {
     @inline(__always) static func value(_ x: Vector8) -> Vector8 { FastMath.tanh(x) }
     @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 { dy * (1 - y * y) }
+    @inline(__always) static func valueAndDerivative(_ x: Vector8) -> (Vector8, Vector8) {
+        let y = value(x)
+        return (y, 1 - y * y)
+    }
 }
 
 private enum ReLUFunction: ActivationFunction {
@@ -167,11 +215,26 @@ private enum ReLUFunction: ActivationFunction {
     @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 {
         dy * Vector8(repeating: 0).replacing(with: 1, where: x .> 0)
     }
+    @inline(__always) static func valueAndDerivative(_ x: Vector8) -> (Vector8, Vector8) {
+        (value(x), Vector8(repeating: 0).replacing(with: 1, where: x .> 0))
+    }
 }
 
 private enum GELUFunction: ActivationFunction {
     @inline(__always) static func value(_ x: Vector8) -> Vector8 { FastMath.gelu(x) }
     @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 { dy * FastMath.geluDerivative(x) }
+    @inline(__always) static func valueAndDerivative(_ x: Vector8) -> (Vector8, Vector8) { FastMath.geluAndDerivative(x) }
+}
+
+/// The backward of a stored derivative: dy·f′ with f′ read from `x`.
+private enum StoredDerivative: ActivationFunction {
+    @inline(__always) static func value(_ x: Vector8) -> Vector8 { x }
+    @inline(__always) static func backward(_ x: Vector8, _ y: Vector8, _ dy: Vector8) -> Vector8 { dy * x }
+    @inline(__always) static func valueAndDerivative(_ x: Vector8) -> (Vector8, Vector8) { (x, Vector8(repeating: 1)) }
+}
+
+private let storedDerivativeBackward: Parallel.RangeFunction = { context, start, end in
+    fusedBackward(StoredDerivative.self, context, start, end)
 }
 
 private struct ActivationTasks {
@@ -179,6 +242,7 @@ private struct ActivationTasks {
     let backward: Parallel.RangeFunction
     let biasForward: Parallel.RangeFunction
     let fusedBackward: Parallel.RangeFunction
+    let forwardWithDerivative: Parallel.RangeFunction
 }
 
 extension Activation {
@@ -195,19 +259,22 @@ private let tanhTasks = ActivationTasks(
     forward: { context, start, end in elementwiseForward(TanhFunction.self, context, start, end) },
     backward: { context, start, end in elementwiseBackward(TanhFunction.self, context, start, end) },
     biasForward: { context, start, end in biasForward(TanhFunction.self, context, start, end) },
-    fusedBackward: { context, start, end in fusedBackward(TanhFunction.self, context, start, end) })
+    fusedBackward: { context, start, end in fusedBackward(TanhFunction.self, context, start, end) },
+    forwardWithDerivative: { context, start, end in elementwiseForwardWithDerivative(TanhFunction.self, context, start, end) })
 
 private let reluTasks = ActivationTasks(
     forward: { context, start, end in elementwiseForward(ReLUFunction.self, context, start, end) },
     backward: { context, start, end in elementwiseBackward(ReLUFunction.self, context, start, end) },
     biasForward: { context, start, end in biasForward(ReLUFunction.self, context, start, end) },
-    fusedBackward: { context, start, end in fusedBackward(ReLUFunction.self, context, start, end) })
+    fusedBackward: { context, start, end in fusedBackward(ReLUFunction.self, context, start, end) },
+    forwardWithDerivative: { context, start, end in elementwiseForwardWithDerivative(ReLUFunction.self, context, start, end) })
 
 private let geluTasks = ActivationTasks(
     forward: { context, start, end in elementwiseForward(GELUFunction.self, context, start, end) },
     backward: { context, start, end in elementwiseBackward(GELUFunction.self, context, start, end) },
     biasForward: { context, start, end in biasForward(GELUFunction.self, context, start, end) },
-    fusedBackward: { context, start, end in fusedBackward(GELUFunction.self, context, start, end) })
+    fusedBackward: { context, start, end in fusedBackward(GELUFunction.self, context, start, end) },
+    forwardWithDerivative: { context, start, end in elementwiseForwardWithDerivative(GELUFunction.self, context, start, end) })
 
 private struct ElementwiseJob {
     /// output (forward) or dInput (backward)
@@ -240,6 +307,25 @@ private func elementwiseForward<F: ActivationFunction>(_: F.Type, _ context: Uns
     if i < end {
         let n = end &- i
         storePartial8(F.value(loadPartial8(job.x + i, n)), job.out + i, n)
+    }
+}
+
+/// out = f(x) and y = f′(x); y may be x.
+@inline(__always)
+private func elementwiseForwardWithDerivative<F: ActivationFunction>(_: F.Type, _ context: UnsafeMutableRawPointer, _ start: Int, _ end: Int) {
+    let job = context.assumingMemoryBound(to: ElementwiseJob.self).pointee
+    var i = start
+    while i &+ 8 <= end {
+        let (value, derivative) = F.valueAndDerivative(load8(job.x + i))
+        store8(value, job.out + i)
+        store8(derivative, job.y + i)
+        i &+= 8
+    }
+    if i < end {
+        let n = end &- i
+        let (value, derivative) = F.valueAndDerivative(loadPartial8(job.x + i, n))
+        storePartial8(value, job.out + i, n)
+        storePartial8(derivative, job.y + i, n)
     }
 }
 

@@ -71,6 +71,18 @@ enum FastMath {
         return x * sigmoid(u * 2)
     }
 
+    /// (`gelu(x)`, `geluDerivative(x)`) bitwise, sharing σ(2u): the same operations in the same
+    /// order as the two functions.
+    @inline(__always)
+    static func geluAndDerivative(_ x: Vector8) -> (Vector8, Vector8) {
+        let c: Float = 0.7978845608028654
+        let x2 = x * x
+        let u = (x2 * 0.044715 + 1) * x * c
+        let s = sigmoid(u * 2)
+        let uPrime = (x2 * (3 * 0.044715) + 1) * c
+        return (x * s, s + x * s * (1 - s) * (uPrime * 2))
+    }
+
     /// d/dx of `gelu`: s + x·s·(1 − s)·2u′, with s = σ(2u) and u′ = √(2/π)(1 + 3·0.044715x²).
     @inline(__always)
     static func geluDerivative(_ x: Vector8) -> Vector8 {

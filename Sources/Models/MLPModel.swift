@@ -38,7 +38,7 @@ public final class MLPModel: LanguageModel {
         var capacity = 0
         var input = Matrix(rows: 0, columns: 0)           // x (B, T·d), then reused as dx
         var inputGradient = Matrix(rows: 0, columns: 0)   // dx (B, T·d)
-        var preActivations: [Matrix] = []                 // (B, H) per layer
+        var preActivations: [Matrix] = []                 // (B, H) per layer; f′ after a training forward that stores it
         var activations: [Matrix] = []                    // (B, H) per layer
         var hiddenGradients: [Matrix] = []                // two (B, H) ping-pong buffers
         var logits = Matrix(rows: 0, columns: 0)          // (B, V), then dLogits
@@ -131,10 +131,12 @@ public final class MLPModel: LanguageModel {
     /// Forward only (evaluation): dense unless tables are forced, whatever the count, so that a
     /// loss does not depend on the batch size it was evaluated in.
     public func logits(contexts: [Int32], count: Int) -> Matrix {
-        forward(contexts: contexts, count: count, path: firstLayer == .tables ? .tables : .dense)
+        forward(contexts: contexts, count: count, path: firstLayer == .tables ? .tables : .dense, training: false)
     }
 
-    private func forward(contexts: [Int32], count: Int, path: FirstLayerPath) -> Matrix {
+    /// With `training`, an activation that `storesDerivative` leaves f′(pre) in the
+    /// pre-activation buffers, for the backward pass, instead of the pre-activations.
+    private func forward(contexts: [Int32], count: Int, path: FirstLayerPath, training: Bool) -> Matrix {
         reserve(batchSize: count)
         let clock = phaseTimes
         clock?.start()
@@ -157,7 +159,11 @@ public final class MLPModel: LanguageModel {
                 Linear.forward(output: pre, input: input, weight: view(hiddenWeights[layer]), bias: view(hiddenBiases[layer]))
                 clock?.charge(.products)
             }
-            architecture.activation.forward(output: h, input: pre)
+            if training && architecture.activation.storesDerivative {
+                architecture.activation.forward(output: h, derivative: pre, input: pre)
+            } else {
+                architecture.activation.forward(output: h, input: pre)
+            }
             clock?.charge(.activation)
             input = h
         }
@@ -173,7 +179,7 @@ public final class MLPModel: LanguageModel {
 
     public func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double {
         let path = firstLayerPath(count: count, training: true)
-        let logits = forward(contexts: contexts, count: count, path: path)
+        let logits = forward(contexts: contexts, count: count, path: path, training: true)
         let clock = phaseTimes
         let loss = CrossEntropy.forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(count))
         clock?.charge(.loss)
@@ -194,8 +200,12 @@ public final class MLPModel: LanguageModel {
             // pass, bitwise the sums a separate pass would make.
             let dBias = gradientView(hiddenBiases[layer])
             dBias.fill(0)
-            architecture.activation.backward(dInput: dHidden, dOutput: dHidden, input: pre,
-                                             output: workspace.activations[layer].prefix(rows: count), dBias: dBias)
+            if architecture.activation.storesDerivative {
+                Activation.backward(dInput: dHidden, dOutput: dHidden, derivative: pre, dBias: dBias)
+            } else {
+                architecture.activation.backward(dInput: dHidden, dOutput: dHidden, input: pre,
+                                                 output: workspace.activations[layer].prefix(rows: count), dBias: dBias)
+            }
             clock?.charge(.activation)
             let isFirst = layer == 0
             if isFirst && path == .tables {

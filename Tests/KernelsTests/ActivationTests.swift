@@ -148,12 +148,45 @@ final class ActivationTests: XCTestCase {
         }
     }
 
+    /// The stored-derivative pair (forward keeping f′, in place over the input; backward reading
+    /// it) gives bitwise the outputs, input gradients and bias sums of forward + fused backward,
+    /// on every kind, on the sweep's tails and SIMD remainders, at 1-3 threads.
+    func testStoredDerivativeEqualsRecomputedBitwise() {
+        var generator = Xoshiro256(seed: 26)
+        let sweep = sweep()
+        for (rows, columns) in [(1, sweep.count), (3, 5), (130, 600)] {
+            let input = rows == 1 ? sweep : randomMatrix(rows, columns, &generator, scale: 3)
+            let dOutput = randomMatrix(rows, columns, &generator), start = randomMatrix(1, columns, &generator)
+            for kind in Activation.allCases {
+                let y = Matrix(rows: rows, columns: columns)
+                kind.forward(output: y, input: input)
+                let dx = Matrix(rows: rows, columns: columns), dBias = copyOf(start)
+                kind.backward(dInput: dx, dOutput: dOutput, input: input, output: y, dBias: dBias)
+                for threads in [1, 2, 3] {
+                    withThreads(threads) {
+                        let stored = copyOf(input), storedY = Matrix(rows: rows, columns: columns)
+                        kind.forward(output: storedY, derivative: stored, input: stored)
+                        XCTAssertEqual(bits(storedY), bits(y), "\(kind) forward, \(threads) threads")
+                        let storedDx = copyOf(dOutput), storedBias = copyOf(start)
+                        Activation.backward(dInput: storedDx, dOutput: storedDx, derivative: stored, dBias: storedBias)
+                        XCTAssertEqual(bits(storedDx), bits(dx), "\(kind) dInput, \(threads) threads")
+                        XCTAssertEqual(bits(storedBias), bits(dBias), "\(kind) dBias, \(threads) threads")
+                    }
+                }
+            }
+        }
+    }
+
     func testShapeErrors() {
         XCTAssertNil(Activation.countError("forward", Matrix(rows: 2, columns: 3), Matrix(rows: 3, columns: 2)))
         XCTAssertEqual(Activation.countError("forward", Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 2)),
                        "Activation.forward: element counts differ: output 2×3, input 2×2")
         XCTAssertEqual(Activation.countError("backward", Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), Matrix(rows: 1, columns: 3)),
                        "Activation.backward: element counts differ: dInput 2×3, dOutput 2×3, input 2×3, output 1×3")
+        XCTAssertEqual(Activation.countError("forward", Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), Matrix(rows: 3, columns: 3)),
+                       "Activation.forward: element counts differ: output 2×3, input 2×3, derivative 3×3")
+        XCTAssertEqual(Activation.countError("backward(derivative:)", Matrix(rows: 2, columns: 3), Matrix(rows: 2, columns: 3), Matrix(rows: 1, columns: 3)),
+                       "Activation.backward(derivative:): element counts differ: dInput 2×3, dOutput 2×3, derivative 1×3")
         XCTAssertEqual(Activation.biasError("forward", output: Matrix(rows: 2, columns: 3), input: Matrix(rows: 2, columns: 3), bias: Matrix(rows: 1, columns: 2)),
                        "Activation.forward: shapes do not agree: output 2×3, input 2×3, bias 1×2")
     }
