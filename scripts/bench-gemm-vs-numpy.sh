@@ -28,7 +28,9 @@
 # path, default .build), SWIFT_BUILD_FLAGS (extra `swift build` flags; use their own SCRATCH),
 # DESCENT_ISA (avx2, avx512 or auto: the GEMM instance Descent runs, default auto, the widest the
 # CPU has; the table's header names the one that ran), OUT (work folder, default
-# bench-out/gemm-vs-numpy), SHARED_BENCH (the peer scripts, default ../shared/bench).
+# bench-out/gemm-vs-numpy), SHARED_BENCH (the peer scripts, default ../shared/bench),
+# IDLE_WAIT_SECONDS (how long each pair waits for the machine to go idle, default 300; lower it on
+# a machine that another user keeps busy, and raise --max-load to match).
 # Writes $OUT/cells.json (every run) and $OUT/summary.json; prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,7 +95,7 @@ def busy():
         v = list(map(int, f.readline().split()[1:9]))
     return (sum(v) - v[3] - v[4]) / HZ
 
-def wait_idle(threshold=0.15, timeout=300):
+def wait_idle(threshold=0.15, timeout=float(os.environ.get("IDLE_WAIT_SECONDS", "300"))):
     """Waits until other processes use < threshold cores over 1 s, or timeout."""
     end = time.time() + timeout
     while True:
