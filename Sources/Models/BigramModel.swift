@@ -50,7 +50,8 @@ public final class BigramModel: LanguageModel {
         CrossEntropy.loss(logits: logits(contexts: contexts, count: count), targets: targets)
     }
 
-    public func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double {
+    /// The bigram has no hidden layer, so `dropoutKey` selects nothing.
+    public func computeGradients(contexts: [Int32], targets: [Int32], count: Int, dropoutKey: UInt64) -> Double {
         let logits = logits(contexts: contexts, count: count)
         let loss = CrossEntropy.forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(count))
         gradients.fill(0)

@@ -119,7 +119,9 @@ public protocol LanguageModel: AnyObject {
 
     /// The mean loss over `count` examples, with its gradient written to `gradients` (previous
     /// contents discarded). Allocates nothing once the workspace has grown to `count`.
-    func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double
+    /// `dropoutKey` selects the dropout masks of this call (a model without dropout ignores it);
+    /// the trainer derives it from the seed and the step, so a resumed step draws the same masks.
+    func computeGradients(contexts: [Int32], targets: [Int32], count: Int, dropoutKey: UInt64) -> Double
 
     /// Grows the activation workspace to hold `batchSize` examples (allocates; call it before a
     /// loop, not inside).
@@ -128,6 +130,12 @@ public protocol LanguageModel: AnyObject {
 
 extension LanguageModel {
     public var parameterCount: Int { layout.parameterCount }
+
+    /// `computeGradients` with dropout key 0: for models and tests where no dropout is drawn, or
+    /// one fixed mask is wanted.
+    public func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double {
+        computeGradients(contexts: contexts, targets: targets, count: count, dropoutKey: 0)
+    }
 
     /// Views of every named tensor in the parameter buffer.
     public func parameter(_ name: String) -> Matrix? {
@@ -142,10 +150,15 @@ extension LanguageModel {
 public enum ModelFactory {
     /// A model of `architecture` with zeroed parameters; call `initializeParameters(seed:)` or
     /// load weights next. `firstLayer` is the MLP's (the bigram has no such layer).
-    public static func make(_ architecture: ModelArchitecture, firstLayer: FirstLayerPath = .auto) -> any LanguageModel {
+    /// `dropout` is the MLP's training-time dropout rate (the bigram has no hidden layer to drop).
+    public static func make(_ architecture: ModelArchitecture, firstLayer: FirstLayerPath = .auto,
+                            dropout: Float = 0) -> any LanguageModel {
         switch architecture.type {
         case .bigram: return BigramModel(vocabularySize: architecture.vocabularySize)
-        case .mlp: return MLPModel(architecture: architecture, firstLayer: firstLayer)
+        case .mlp:
+            let model = MLPModel(architecture: architecture, firstLayer: firstLayer)
+            model.dropout = dropout
+            return model
         }
     }
 }

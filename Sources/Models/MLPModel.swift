@@ -11,7 +11,10 @@
 // The first layer runs dense (gather x, then x·W_1) or from per-position tables P_t = E·W_1,t
 // (Kernels' TokenTables), as `firstLayer` says; `auto` asks `FirstLayerCost` per batch size. Both
 // paths compute the same function and gradients up to float rounding.
-// Not handled: dropout, batch/layer normalisation, residual connections.
+// Training may drop hidden activations (`dropout`, inverted dropout after every hidden layer's
+// nonlinearity, with a mask drawn from the key the caller gives each step); evaluation never does.
+// Dropout leaves the first layer's input alone, so the tables path stays exact under it.
+// Not handled: batch/layer normalisation, residual connections.
 
 import Core
 import Kernels
@@ -30,6 +33,10 @@ public final class MLPModel: LanguageModel {
     let outputBias: ParameterTensor
     /// How the first layer is computed; changes the bits, never the function.
     public var firstLayer: FirstLayerPath
+    /// Probability of dropping each hidden activation in training, in [0, 1); 0 = off.
+    public var dropout: Float = 0 {
+        didSet { precondition(dropout >= 0 && dropout < 1, "MLPModel: dropout \(dropout) outside [0, 1)") }
+    }
     /// When set, every phase of `logits` and `computeGradients` is timed into it.
     public var phaseTimes: PhaseTimes?
 
@@ -40,6 +47,7 @@ public final class MLPModel: LanguageModel {
         var inputGradient = Matrix(rows: 0, columns: 0)   // dx (B, T·d)
         var preActivations: [Matrix] = []                 // (B, H) per layer; f′ after a training forward that stores it
         var activations: [Matrix] = []                    // (B, H) per layer
+        var dropped: [Matrix] = []                        // (B, H) per layer, the next layer's input under dropout
         var hiddenGradients: [Matrix] = []                // two (B, H) ping-pong buffers
         var logits = Matrix(rows: 0, columns: 0)          // (B, V), then dLogits
         var tables = Matrix(rows: 0, columns: 0)          // P (T·V, H), allocated when a batch uses them
@@ -97,7 +105,8 @@ public final class MLPModel: LanguageModel {
     }
 
     public func reserve(batchSize: Int) {
-        guard batchSize > workspace.capacity else { return }
+        guard batchSize > workspace.capacity || (dropout > 0 && workspace.dropped.isEmpty) else { return }
+        let batchSize = max(batchSize, workspace.capacity)
         let a = architecture
         var w = Workspace()
         w.capacity = batchSize
@@ -106,6 +115,7 @@ public final class MLPModel: LanguageModel {
         w.preActivations = (0..<a.hiddenLayers).map { _ in Matrix(rows: batchSize, columns: a.hiddenSize) }
         w.activations = (0..<a.hiddenLayers).map { _ in Matrix(rows: batchSize, columns: a.hiddenSize) }
         w.hiddenGradients = (0..<2).map { _ in Matrix(rows: batchSize, columns: a.hiddenSize) }
+        if dropout > 0 { w.dropped = (0..<a.hiddenLayers).map { _ in Matrix(rows: batchSize, columns: a.hiddenSize) } }
         w.logits = Matrix(rows: batchSize, columns: a.vocabularySize)
         workspace = w
         // Tables are chosen for large batches if for any (dense costs grow with the batch, tables
@@ -131,12 +141,19 @@ public final class MLPModel: LanguageModel {
     /// Forward only (evaluation): dense unless tables are forced, whatever the count, so that a
     /// loss does not depend on the batch size it was evaluated in.
     public func logits(contexts: [Int32], count: Int) -> Matrix {
-        forward(contexts: contexts, count: count, path: firstLayer == .tables ? .tables : .dense, training: false)
+        forward(contexts: contexts, count: count, path: firstLayer == .tables ? .tables : .dense, dropoutKey: nil)
     }
 
-    /// With `training`, an activation that `storesDerivative` leaves f′(pre) in the
-    /// pre-activation buffers, for the backward pass, instead of the pre-activations.
-    private func forward(contexts: [Int32], count: Int, path: FirstLayerPath, training: Bool) -> Matrix {
+    /// The mask of hidden layer `layer` under `dropoutKey`.
+    private func dropoutMask(layer: Int, key: UInt64) -> DropoutMask {
+        DropoutMask(rate: dropout, key: SplitMix64.mix(key, UInt64(layer)))
+    }
+
+    /// `dropoutKey` nil: evaluation (no dropout). Otherwise training: then an activation that
+    /// `storesDerivative` leaves f′(pre) in the pre-activation buffers, for the backward pass,
+    /// instead of the pre-activations.
+    private func forward(contexts: [Int32], count: Int, path: FirstLayerPath, dropoutKey: UInt64?) -> Matrix {
+        let training = dropoutKey != nil
         reserve(batchSize: count)
         let clock = phaseTimes
         clock?.start()
@@ -166,6 +183,11 @@ public final class MLPModel: LanguageModel {
             }
             clock?.charge(.activation)
             input = h
+            if let dropoutKey, dropout > 0 {
+                input = workspace.dropped[layer].prefix(rows: count)
+                Dropout.forward(output: input, input: h, mask: dropoutMask(layer: layer, key: dropoutKey))
+                clock?.charge(.activation)
+            }
         }
         let logits = workspace.logits.prefix(rows: count)
         Linear.forward(output: logits, input: input, weight: view(outputWeight), bias: view(outputBias))
@@ -177,9 +199,14 @@ public final class MLPModel: LanguageModel {
         CrossEntropy.loss(logits: logits(contexts: contexts, count: count), targets: targets)
     }
 
-    public func computeGradients(contexts: [Int32], targets: [Int32], count: Int) -> Double {
+    public func computeGradients(contexts: [Int32], targets: [Int32], count: Int, dropoutKey: UInt64) -> Double {
         let path = firstLayerPath(count: count, training: true)
-        let logits = forward(contexts: contexts, count: count, path: path, training: true)
+        let logits = forward(contexts: contexts, count: count, path: path, dropoutKey: dropoutKey)
+        let dropping = dropout > 0
+        /// What layer `layer`'s output fed forward: its activations, or their dropped-out copy.
+        func layerOutput(_ layer: Int) -> Matrix {
+            (dropping ? workspace.dropped[layer] : workspace.activations[layer]).prefix(rows: count)
+        }
         let clock = phaseTimes
         let loss = CrossEntropy.forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(count))
         clock?.charge(.loss)
@@ -191,11 +218,14 @@ public final class MLPModel: LanguageModel {
         // gradients instead of adding to a cleared buffer; only the embedding (a scatter-add) is
         // cleared. The buffer's alignment padding is never written and stays zero.
         Linear.backward(dInput: dHidden, dWeight: gradientView(outputWeight), dBias: gradientView(outputBias),
-                        dOutput: logits, input: workspace.activations[layers - 1].prefix(rows: count), weight: view(outputWeight),
+                        dOutput: logits, input: layerOutput(layers - 1), weight: view(outputWeight),
                         accumulate: false)
         clock?.charge(.products)
         for layer in stride(from: layers - 1, through: 0, by: -1) {
             let pre = workspace.preActivations[layer].prefix(rows: count)
+            if dropping {
+                Dropout.backward(dInput: dHidden, dOutput: dHidden, mask: dropoutMask(layer: layer, key: dropoutKey))
+            }
             // The bias gradient (the column sums of dh_pre) comes out of the activation's backward
             // pass, bitwise the sums a separate pass would make.
             let dBias = gradientView(hiddenBiases[layer])
@@ -220,7 +250,7 @@ public final class MLPModel: LanguageModel {
             }
             let dInput = isFirst ? workspace.inputGradient.prefix(rows: count)
                                  : workspace.hiddenGradients[(layers - layer) % 2].prefix(rows: count)
-            let input = isFirst ? workspace.input.prefix(rows: count) : workspace.activations[layer - 1].prefix(rows: count)
+            let input = isFirst ? workspace.input.prefix(rows: count) : layerOutput(layer - 1)
             Linear.backward(dInput: dInput, dWeight: gradientView(hiddenWeights[layer]), dBias: nil,
                             dOutput: dHidden, input: input, weight: view(hiddenWeights[layer]), accumulate: false)
             clock?.charge(.products)

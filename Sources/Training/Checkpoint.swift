@@ -65,9 +65,9 @@ public struct LoadedCheckpoint {
     /// The weight snapshots taken so far, when the run keeps them.
     public let trajectory: WeightTrajectory?
 
-    /// A model of the stored architecture holding the stored weights.
-    public func makeModel(firstLayer: FirstLayerPath = .auto) throws(CheckpointError) -> any LanguageModel {
-        let model = ModelFactory.make(model.architecture, firstLayer: firstLayer)
+    /// A model of the stored architecture holding the stored weights; `dropout` for training on.
+    public func makeModel(firstLayer: FirstLayerPath = .auto, dropout: Float = 0) throws(CheckpointError) -> any LanguageModel {
+        let model = ModelFactory.make(model.architecture, firstLayer: firstLayer, dropout: dropout)
         guard model.layout == self.model.layout else {
             throw .badPart(name: .model, reason: "its parameter layout does not match this build's \(self.model.architecture.type) model")
         }

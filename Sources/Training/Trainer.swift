@@ -37,6 +37,11 @@ public final class Trainer {
     /// Seconds the last `run` spent writing metrics and checkpoints (encoding them and the
     /// recorder's transactions): the cost of keeping records, beside the training itself.
     public private(set) var recordingSeconds = 0.0
+    /// The dropout key of step `step`: a function of the seed and the step alone, so a resumed
+    /// run draws the masks the uninterrupted one drew. (Initialisation mixes the seed with 1, the
+    /// loader with 2.)
+    static func dropoutKey(seed: UInt64, step: Int) -> UInt64 { SplitMix64.mix(seed, 3, UInt64(step)) }
+
     /// Wall-clock seconds of the last `run`.
     public private(set) var sessionSeconds = 0.0
 
@@ -61,7 +66,7 @@ public final class Trainer {
 
         switch start {
         case .fresh:
-            model = ModelFactory.make(architecture, firstLayer: config.model.firstLayer)
+            model = ModelFactory.make(architecture, firstLayer: config.model.firstLayer, dropout: Float(config.model.dropout))
             model.initializeParameters(seed: SplitMix64.mix(config.training.seed, 1))
         case .resume(let checkpoint), .initialize(let checkpoint):
             guard checkpoint.model.architecture.vocabularySize == vocabularySize else {
@@ -71,7 +76,8 @@ public final class Trainer {
             guard checkpoint.model.architecture == architecture else {
                 throw .architectureMismatch(expected: architecture, found: checkpoint.model.architecture)
             }
-            do { model = try checkpoint.makeModel(firstLayer: config.model.firstLayer) } catch { throw .checkpoint(error) }
+            do { model = try checkpoint.makeModel(firstLayer: config.model.firstLayer, dropout: Float(config.model.dropout)) }
+            catch { throw .checkpoint(error) }
         }
         optimizer = Optimizer(settings: config.optimizerSettings, layout: model.layout)
         step = TrainingStep(model: model, optimizer: optimizer, gradientClipNorm: config.optimizer.gradientClipNorm)
@@ -195,7 +201,8 @@ public final class Trainer {
     func trainNextBatch() throws(TrainingError) -> (result: StepResult, learningRate: Double) {
         let learningRate = schedule.learningRate(at: state.step)
         do { try loader.next(contexts: &contexts, targets: &targets) } catch { throw .data(error) }
-        let result = step.run(contexts: contexts, targets: targets, count: config.training.batchSize, learningRate: learningRate)
+        let result = step.run(contexts: contexts, targets: targets, count: config.training.batchSize, learningRate: learningRate,
+                              dropoutKey: Self.dropoutKey(seed: config.training.seed, step: state.step))
         return (result, learningRate)
     }
 

@@ -24,6 +24,8 @@ public struct TrainingConfig: Sendable, Equatable {
         public internal(set) var hiddenLayers: Int
         public internal(set) var activation: Activation
         public internal(set) var firstLayer: FirstLayerPath
+        /// Probability of dropping each hidden activation in training.
+        public internal(set) var dropout: Double
     }
 
     public struct OptimizerSection: Sendable, Equatable {
@@ -70,7 +72,7 @@ public struct TrainingConfig: Sendable, Equatable {
     static let unset = TrainingConfig(
         data: DataSection(directory: ""),
         model: ModelSection(type: .bigram, contextLength: 0, embeddingSize: 0, hiddenSize: 0, hiddenLayers: 0, activation: .tanh,
-                           firstLayer: .auto),
+                           firstLayer: .auto, dropout: 0),
         optimizer: OptimizerSection(type: .sgd, learningRate: 0, momentum: 0, nesterov: false, weightDecay: 0,
                                     decayEmbeddings: false, beta1: 0, beta2: 0, epsilon: 0, gradientClipNorm: 0),
         schedule: ScheduleSection(warmupSteps: 0, minLearningRateFraction: 0),

@@ -37,9 +37,10 @@ public final class TrainingStep {
 
     /// Trains on one batch: `contexts` holds `count` rows of the model's context length, oldest
     /// token first, and `targets` the token after each row. Allocates nothing once the model's
-    /// workspace holds `count` examples (`model.reserve(batchSize:)`).
-    public func run(contexts: [Int32], targets: [Int32], count: Int, learningRate: Double) -> StepResult {
-        let loss = model.computeGradients(contexts: contexts, targets: targets, count: count)
+    /// workspace holds `count` examples (`model.reserve(batchSize:)`). `dropoutKey` selects the
+    /// step's dropout masks, if the model drops anything.
+    public func run(contexts: [Int32], targets: [Int32], count: Int, learningRate: Double, dropoutKey: UInt64 = 0) -> StepResult {
+        let loss = model.computeGradients(contexts: contexts, targets: targets, count: count, dropoutKey: dropoutKey)
         let clip = Optimizer.clipGradients(model.gradients, maxNorm: gradientClipNorm)
         let result = StepResult(loss: loss, gradientNorm: clip.norm, clipped: clip.clipped)
         if result.isFinite {

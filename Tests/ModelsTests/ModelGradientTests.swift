@@ -9,6 +9,16 @@ import XCTest
 struct ReferenceLoss {
     let architecture: ModelArchitecture
     let layout: ParameterLayout
+    /// Dropout as the MLP draws it: layer l's mask is `DropoutMask(rate, key: mix(key, l))` over the
+    /// (B, H) activations in row-major order.
+    var dropout: (rate: Float, key: UInt64)? = nil
+
+    /// The factor dropout applies to hidden unit `o` of example `b` in layer `layer`.
+    func dropoutFactor(layer: Int, example b: Int, unit o: Int) -> Double {
+        guard let dropout, dropout.rate > 0 else { return 1 }
+        let mask = DropoutMask(rate: dropout.rate, key: SplitMix64.mix(dropout.key, UInt64(layer)))
+        return mask.keeps(b * architecture.hiddenSize + o) ? 1 / Double(1 - dropout.rate) : 0
+    }
 
     func tensor(_ name: String, _ parameters: [Double]) -> (values: ArraySlice<Double>, rows: Int, columns: Int) {
         let t = layout[name]!
@@ -46,7 +56,7 @@ struct ReferenceLoss {
                     x = (0..<w.columns).map { o in
                         var sum = bias.values[bias.values.startIndex + o]
                         for i in 0..<w.rows { sum += x[i] * w.values[w.values.startIndex + i * w.columns + o] }
-                        return activation(sum)
+                        return activation(sum) * dropoutFactor(layer: layer, example: b, unit: o)
                     }
                 }
                 let w = tensor("output.weight", parameters), bias = tensor("output.bias", parameters)
@@ -77,8 +87,8 @@ final class ModelGradientTests: XCTestCase {
     /// Every parameter of every tensor: the model's Float gradient against central differences of
     /// the Double reference loss, and the model's loss against the reference loss.
     func checkGradients(_ architecture: ModelArchitecture, randomizeParameters: Bool, firstLayer: FirstLayerPath = .auto,
-                        file: StaticString = #filePath, line: UInt = #line) {
-        let model = ModelFactory.make(architecture, firstLayer: firstLayer)
+                        dropout: (rate: Float, key: UInt64)? = nil, file: StaticString = #filePath, line: UInt = #line) {
+        let model = ModelFactory.make(architecture, firstLayer: firstLayer, dropout: dropout?.rate ?? 0)
         model.initializeParameters(seed: 3)
         if randomizeParameters {
             // Break the zero init (bigram) and the tiny output scale so every path carries gradient.
@@ -90,8 +100,8 @@ final class ModelGradientTests: XCTestCase {
         }
         let batch = 5
         let (contexts, targets) = randomBatch(architecture, batch: batch, seed: 4)
-        let loss = model.computeGradients(contexts: contexts, targets: targets, count: batch)
-        let reference = ReferenceLoss(architecture: architecture, layout: model.layout)
+        let loss = model.computeGradients(contexts: contexts, targets: targets, count: batch, dropoutKey: dropout?.key ?? 0)
+        let reference = ReferenceLoss(architecture: architecture, layout: model.layout, dropout: dropout)
         var theta = model.parameters.toArray().map(Double.init)
         XCTAssertEqual(loss, reference.loss(theta, contexts: contexts, targets: targets), accuracy: 1e-5, "loss", file: file, line: line)
         let h = 1e-5
@@ -124,6 +134,54 @@ final class ModelGradientTests: XCTestCase {
                                firstLayer: firstLayer)
             }
         }
+    }
+
+    /// With dropout the loss is a fixed function of the parameters for a fixed key: the gradient
+    /// through the masks of every layer, on both first-layer paths, against the reference that
+    /// draws the same masks. Rate 0.4 on H = 6 drops units in every layer of the batch.
+    func testMLPWithDropoutMatchesFiniteDifferences() {
+        for firstLayer in [FirstLayerPath.dense, .tables] {
+            for activation in [Activation.tanh, .gelu] {
+                checkGradients(ModelArchitecture(type: .mlp, vocabularySize: 7, contextLength: 3, embeddingSize: 2,
+                                                 hiddenSize: 6, hiddenLayers: 3, activation: activation), randomizeParameters: true,
+                               firstLayer: firstLayer, dropout: (0.4, 0x5EED))
+            }
+        }
+    }
+
+    /// Dropout is training only: the logits and the evaluation loss ignore it, a key changes the
+    /// training loss, the same key gives the same bits at any thread count, and rate 0 leaves the
+    /// step bitwise as without dropout.
+    func testDropoutOnlyChangesTrainingAndIsDeterministic() {
+        let architecture = ModelArchitecture(type: .mlp, vocabularySize: 11, contextLength: 4, embeddingSize: 3,
+                                             hiddenSize: 40, hiddenLayers: 2, activation: .gelu)
+        let (contexts, targets) = randomBatch(architecture, batch: 33, seed: 12)
+        func model(dropout: Float) -> MLPModel {
+            let model = MLPModel(architecture: architecture)
+            model.dropout = dropout
+            model.initializeParameters(seed: 13)
+            return model
+        }
+        let plain = model(dropout: 0), dropping = model(dropout: 0.3)
+        XCTAssertEqual(dropping.logits(contexts: contexts, count: 33).toArray(), plain.logits(contexts: contexts, count: 33).toArray())
+        XCTAssertEqual(dropping.lossSum(contexts: contexts, targets: targets, count: 33),
+                       plain.lossSum(contexts: contexts, targets: targets, count: 33))
+        let plainLoss = plain.computeGradients(contexts: contexts, targets: targets, count: 33, dropoutKey: 9)
+        let plainGradients = plain.gradients.toArray()
+        _ = plain.computeGradients(contexts: contexts, targets: targets, count: 33)
+        XCTAssertEqual(plain.gradients.toArray(), plainGradients, "rate 0: the key changes nothing")
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var gradients: [[Float]] = []
+        let losses = (1...3).map { threads in
+            Parallel.threadCount = threads
+            defer { gradients.append(dropping.gradients.toArray()) }
+            return dropping.computeGradients(contexts: contexts, targets: targets, count: 33, dropoutKey: 9)
+        }
+        XCTAssertEqual(Set(losses).count, 1, "same key, any thread count")
+        XCTAssertTrue(gradients.allSatisfy { $0.map(\.bitPattern) == gradients[0].map(\.bitPattern) }, "gradient bits, any thread count")
+        XCTAssertNotEqual(losses[0], plainLoss)
+        XCTAssertNotEqual(dropping.computeGradients(contexts: contexts, targets: targets, count: 33, dropoutKey: 10), losses[0])
     }
 
     func testTablesPathMatchesFiniteDifferencesOnEdgeShapes() {

@@ -27,6 +27,7 @@ final class TrainerTests: NamesDatasetTestCase {
             Fixtures.smallMLP + ["training.maxSteps=60"],
             Fixtures.smallMLP + ["training.maxSteps=60", "model.firstLayer=tables"],
             Fixtures.smallMLP + ["training.maxSteps=60", "model.firstLayer=dense", "model.hiddenLayers=2"],
+            Fixtures.smallMLP + ["training.maxSteps=60", "model.hiddenLayers=2", "model.dropout=0.25"],
             Fixtures.smallMLP + ["training.maxSteps=60", "optimizer.type=adamw", "optimizer.learningRate=0.01",
                                  "optimizer.weightDecay=0.1", "optimizer.gradientClipNorm=0.5"],
             ["model.type=bigram", "training.maxSteps=60", "training.batchSize=16", "optimizer.learningRate=5",
@@ -91,6 +92,24 @@ final class TrainerTests: NamesDatasetTestCase {
             XCTAssertEqual(weights[0], weights[1], "\(firstLayer)")
             XCTAssertEqual(weights[0], weights[2], "\(firstLayer)")
         }
+    }
+
+    /// Dropout trains differently from no dropout, every step draws new masks (the same masks
+    /// every step would train a thinner network), and the run is the same bits at any thread count.
+    func testDropoutDrawsNewMasksEveryStep() throws {
+        let common = Fixtures.smallMLP + ["training.maxSteps=30", "model.hiddenSize=70", "training.batchSize=37"]
+        let (plain, _, _) = try train(common)
+        var weights: [[UInt32]] = []
+        for threads in [1, 3] {
+            Parallel.threadCount = threads
+            let (dropping, _, _) = try train(common + ["model.dropout=0.3"])
+            weights.append(dropping.model.parameters.toArray().map(\.bitPattern))
+        }
+        XCTAssertEqual(weights[0], weights[1], "thread count")
+        XCTAssertNotEqual(weights[0], plain.model.parameters.toArray().map(\.bitPattern))
+        let keys = (0..<10_000).map { Trainer.dropoutKey(seed: 1337, step: $0) }
+        XCTAssertEqual(Set(keys).count, keys.count, "each step's key draws its own masks")
+        XCTAssertNotEqual(Trainer.dropoutKey(seed: 1337, step: 5), Trainer.dropoutKey(seed: 1338, step: 5))
     }
 
     /// The two first-layer paths train the same function: after 30 steps the weights agree to

@@ -109,6 +109,26 @@ class ScheduleTests(unittest.TestCase):
         self.assertEqual(optim.adamw_learning_rate(1 / 3), 0.33333334)
 
 
+class DropoutTests(unittest.TestCase):
+    def test_dropout_is_training_only_and_scales_what_it_keeps(self):
+        import torch
+        from descent_twin import models
+        architecture = {"type": "mlp", "vocabularySize": 7, "contextLength": 3, "embeddingSize": 4,
+                        "hiddenSize": 64, "hiddenLayers": 2, "activation": "gelu"}
+        plain, dropping = models.make(architecture), models.make(architecture, dropout=0.5)
+        plain.initialize(torch.Generator().manual_seed(1))
+        dropping.load_state_dict(plain.state_dict())
+        contexts = torch.randint(0, 7, (32, 3), generator=torch.Generator().manual_seed(2))
+        dropping.eval()
+        self.assertTrue(torch.equal(dropping(contexts), plain(contexts)), "eval mode drops nothing")
+        dropping.train()
+        torch.manual_seed(3)
+        self.assertFalse(torch.equal(dropping(contexts), plain(contexts)), "train mode drops")
+        hidden = torch.ones(1, 10_000)
+        kept = torch.nn.functional.dropout(hidden, 0.5, True)
+        self.assertTrue(set(kept.unique().tolist()) <= {0.0, 2.0})
+
+
 class WindowTests(unittest.TestCase):
     def test_context_window_example(self):
         # ContextWindow.swift: stream [B e m m a B o l], T = 3.

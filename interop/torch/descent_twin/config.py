@@ -61,6 +61,7 @@ def _real(path, default, low, high, open_low=False):
 
 MODEL_TYPES = ("bigram", "mlp")
 ACTIVATIONS = ("tanh", "relu", "gelu")
+FIRST_LAYER_PATHS = ("auto", "dense", "tables")
 OPTIMIZERS = ("sgd", "adamw")
 
 # Declared in the order of TrainingConfig.keys; a test checks this list against the README's
@@ -73,6 +74,10 @@ KEYS = (
     _integer("model.hiddenSize", 200, 1, 16384),
     _integer("model.hiddenLayers", 1, 1, 16),
     Key("model.activation", "choice", "tanh", choices=ACTIVATIONS),
+    # The twin has one first-layer path (nn.Linear over the concatenated embeddings); Descent's
+    # choice changes only its rounding, so the twin accepts it and computes the same function.
+    Key("model.firstLayer", "choice", "auto", choices=FIRST_LAYER_PATHS),
+    _real("model.dropout", 0.0, 0, 0.9),
     Key("optimizer.type", "choice", "sgd", choices=OPTIMIZERS),
     _real("optimizer.learningRate", 0.1, 0, 1e6, open_low=True),
     _real("optimizer.momentum", 0.0, 0, 0.999),

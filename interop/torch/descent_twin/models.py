@@ -8,6 +8,9 @@ safetensors files (README "Export and import"):
           output.weight (V, H), output.bias (V)   ~ N(0, 1) · 0.01, bias 0
   x = concat(E[t_1] … E[t_T]) oldest first; h = f(x Wᵀ + b) per hidden layer; logits = h W_outᵀ + b_out.
 
+Training drops hidden activations with probability `dropout` after every hidden nonlinearity
+(inverted dropout, as Descent's `model.dropout`); `model.eval()` turns it off. The masks are
+torch's draws, not Descent's hash of (seed, step, element).
 The distributions are Descent's; the random bits are torch's (Descent draws from Xoshiro256).
 GELU is the tanh approximation, 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), as Descent's.
 """
@@ -40,8 +43,9 @@ class Bigram(nn.Module):
 
 
 class MLP(nn.Module):
-    def __init__(self, architecture):
+    def __init__(self, architecture, dropout=0.0):
         super().__init__()
+        self.dropout = dropout
         self.architecture = dict(architecture)
         v, t = architecture["vocabularySize"], architecture["contextLength"]
         d, h = architecture["embeddingSize"], architecture["hiddenSize"]
@@ -64,16 +68,17 @@ class MLP(nn.Module):
     def forward(self, contexts):
         x = self.embedding(contexts).flatten(1)
         for layer in self.hidden:
-            x = self.activation(layer(x))
+            x = nn.functional.dropout(self.activation(layer(x)), self.dropout, self.training)
         return self.output(x)
 
 
-def make(architecture):
-    """A model of `architecture` (Descent's ModelArchitecture keys) with uninitialised weights."""
+def make(architecture, dropout=0.0):
+    """A model of `architecture` (Descent's ModelArchitecture keys) with uninitialised weights;
+    `dropout` is the MLP's training-time rate (model.dropout)."""
     if architecture["type"] == "bigram":
         return Bigram(architecture)
     if architecture["type"] == "mlp":
-        return MLP(architecture)
+        return MLP(architecture, dropout)
     raise ValueError(f"model type {architecture['type']!r}: expected bigram or mlp")
 
 

@@ -133,7 +133,7 @@ def evaluate(model, stream, positions, context_length, boundary, device="cpu", d
 
 def build_model(config, dataset, init_tensors, device, seed):
     architecture = config_architecture(config, dataset.vocabulary_size)
-    model = make(architecture)
+    model = make(architecture, dropout=config["model.dropout"])
     if init_tensors is not None:
         model.load_state_dict(init_tensors)
     else:
