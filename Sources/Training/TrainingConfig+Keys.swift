@@ -25,7 +25,7 @@ extension TrainingConfig {
                 "MLP: how the first layer is computed. dense: gather the context embeddings, then one product. tables: per-position tables E·W₁ (V×H each), then a gather-sum; cheaper when the vocabulary is small beside the batch. auto: the cheaper by the README's cost model. Same function; the last bits differ."),
 
         .real("model.dropout", \.model.dropout, default: 0, in: 0...0.9,
-              "MLP: probability of zeroing each hidden activation during training (inverted dropout; evaluation and sampling never drop). 0 = off; 0.1–0.3 fights overfitting on small corpora, at the cost of more steps. The masks follow from the seed and the step, so a resumed run draws the same ones."),
+              "MLP: probability of zeroing each hidden activation during training (inverted dropout; evaluation and sampling never drop). 0 = off. A regularizer against overfitting (training loss falling while validation rises); it slows learning, so it needs more steps. The masks follow from the seed and the step, so a resumed run draws the same ones."),
 
         .choice("optimizer.type", \.optimizer.type, default: .sgd, fixedOnResume: true,
                 "sgd: minibatch SGD with optional momentum. adamw: Adam with decoupled weight decay."),

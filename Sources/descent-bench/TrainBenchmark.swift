@@ -62,6 +62,9 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "First layer (MLP): auto, dense or tables, as model.firstLayer.")
     var firstLayer = "auto"
 
+    @Option(help: "Dropout rate of the hidden activations (MLP), as model.dropout; each step draws new masks.")
+    var dropout: Float = 0
+
     @Flag(help: "Also print the share of step time per phase (gather, products, activation, loss, update).")
     var breakdown = false
 
@@ -119,6 +122,7 @@ struct TrainBenchmark: ParsableCommand {
         if FirstLayerPath(rawValue: firstLayer) == nil {
             throw ValidationError("--first-layer must be auto, dense or tables, got '\(firstLayer)'")
         }
+        if !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
         guard let type = ModelType(rawValue: model) else { throw ValidationError("--model must be bigram or mlp, got '\(model)'") }
         let s = shape
         if s.vocab < 2 || s.batch < 1 || (type == .mlp && (s.context < 1 || s.embedding < 1 || s.hidden < 1 || s.layers < 1)) {
@@ -153,7 +157,7 @@ struct TrainBenchmark: ParsableCommand {
         let architecture = ModelArchitecture(type: type, vocabularySize: s.vocab, contextLength: s.context,
                                              embeddingSize: s.embedding, hiddenSize: s.hidden, hiddenLayers: s.layers,
                                              activation: s.activation)
-        let network = ModelFactory.make(architecture, firstLayer: FirstLayerPath(rawValue: firstLayer) ?? .auto)
+        let network = ModelFactory.make(architecture, firstLayer: FirstLayerPath(rawValue: firstLayer) ?? .auto, dropout: dropout)
         let mlp = network as? MLPModel
         let pathRan = mlp?.firstLayerPath(count: s.batch, training: true).rawValue ?? "none"
         network.initializeParameters(seed: 1)
@@ -165,11 +169,14 @@ struct TrainBenchmark: ParsableCommand {
 
         let sampler = WindowSampler(vocabularySize: s.vocab, contextLength: architecture.contextLength, batchSize: s.batch)
         var lastLoss = 0.0
+        var stepsRun: UInt64 = 0
 
         func step() {
             // Batch sampling is part of the step, as in the reference.
             sampler.next()
-            lastLoss = trainingStep.run(contexts: sampler.contexts, targets: sampler.targets, count: s.batch, learningRate: 0.05).loss
+            stepsRun += 1
+            lastLoss = trainingStep.run(contexts: sampler.contexts, targets: sampler.targets, count: s.batch, learningRate: 0.05,
+                                        dropoutKey: stepsRun).loss
         }
 
         func timed(seconds: Double) -> (steps: Int, seconds: Double) {
