@@ -59,9 +59,7 @@ public enum Dropout {
         precondition(output.count == input.count,
                      "Dropout.\(pass): output \(output.shapeDescription) and input \(input.shapeDescription) differ in size")
         if mask.rate == 0 {
-            if output.buffer !== input.buffer || output.offset != input.offset {
-                for i in 0..<input.count { output[i] = input[i] }
-            }
+            if output.buffer !== input.buffer || output.offset != input.offset { output.copy(from: input) }
             return
         }
         output.withUnsafeMutablePointer { out in
@@ -72,21 +70,15 @@ public enum Dropout {
         }
     }
 
-    /// Two rounds of Wellons' `lowbias32` integer hash, the key's halves added between them.
+    /// Two rounds of Wellons' `lowbias32` integer hash, the key's halves added between them, on
+    /// eight indices at once.
     @inline(__always)
-    static func hash(_ index: UInt32, _ key: UInt64) -> UInt32 {
-        let low = UInt32(truncatingIfNeeded: key), high = UInt32(truncatingIfNeeded: key >> 32)
-        return mix(mix(index &+ low) ^ high)
+    static func hash(_ index: SIMD8<UInt32>, _ key: UInt64) -> SIMD8<UInt32> {
+        mix(mix(index &+ UInt32(truncatingIfNeeded: key)) ^ UInt32(truncatingIfNeeded: key >> 32))
     }
 
-    @inline(__always)
-    static func mix(_ value: UInt32) -> UInt32 {
-        var x = value
-        x ^= x >> 16; x &*= 0x7FEB_352D
-        x ^= x >> 15; x &*= 0x846C_A68B
-        x ^= x >> 16
-        return x
-    }
+    /// One index's hash: lane 0 of the vector form, so both are one function.
+    static func hash(_ index: UInt32, _ key: UInt64) -> UInt32 { hash(SIMD8(repeating: index), key)[0] }
 
     @inline(__always)
     static func mix(_ value: SIMD8<UInt32>) -> SIMD8<UInt32> {
@@ -106,23 +98,18 @@ private struct DropoutJob {
     let scale: Float
 }
 
-/// Elements `start..<end`, eight hashes at a time; the tail goes through the scalar hash, which
-/// is the same function lane by lane.
+/// Elements `start..<end`, eight hashes at a time (the last group partial).
 private let dropoutRange: Parallel.RangeFunction = { context, start, end in
     let job = context.assumingMemoryBound(to: DropoutJob.self).pointee
-    let low = UInt32(truncatingIfNeeded: job.key), high = UInt32(truncatingIfNeeded: job.key >> 32)
     let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
     let zero = Vector8(repeating: 0)
     var i = start
-    while i &+ 8 <= end {
-        let index = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes
-        let bits = Dropout.mix(Dropout.mix(index &+ low) ^ high)
-        let scaled = load8(job.x + i) * job.scale
-        store8(scaled.replacing(with: zero, where: bits .< job.threshold), job.out + i)
-        i &+= 8
-    }
     while i < end {
-        job.out[i] = Dropout.hash(UInt32(truncatingIfNeeded: i), job.key) >= job.threshold ? job.x[i] * job.scale : 0
-        i &+= 1
+        let n = min(8, end &- i)
+        let bits = Dropout.hash(SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes, job.key)
+        let scaled = (n == 8 ? load8(job.x + i) : loadPartial8(job.x + i, n)) * job.scale
+        let kept = scaled.replacing(with: zero, where: bits .< job.threshold)
+        if n == 8 { store8(kept, job.out + i) } else { storePartial8(kept, job.out + i, n) }
+        i &+= 8
     }
 }

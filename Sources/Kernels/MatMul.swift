@@ -39,21 +39,31 @@ public enum MatMul {
                                 accumulate: Bool = false, bias: Matrix? = nil, path: MatMulPath = .automatic) {
         if let message = shapeError(c, a, b, form: form, bias: bias) { preconditionFailure(message) }
         let k = form == .tn ? a.rows : a.columns
-        let instructionSet = InstructionSet.active
         a.withUnsafeMutablePointer { aPointer in
             b.withUnsafeMutablePointer { bPointer in
                 c.withUnsafeMutablePointer { cPointer in
-                    var plan = GemmPlan(m: c.rows, n: c.columns, k: k, form: form.gemmForm,
-                                        a: UnsafePointer(aPointer), lda: a.columns,
-                                        b: UnsafePointer(bPointer), ldb: b.columns,
-                                        c: cPointer, ldc: c.columns,
-                                        bias: bias.map { bias in bias.withUnsafeMutablePointer { UnsafePointer($0) } },
-                                        accumulate: accumulate, tileWidth: instructionSet.tileWidth,
-                                        packedRows: instructionSet.packedRows)
-                    run(&plan, path: path, instructionSet: instructionSet)
+                    multiply(m: c.rows, n: c.columns, k: k, form: form,
+                             a: UnsafePointer(aPointer), lda: a.columns, b: UnsafePointer(bPointer), ldb: b.columns,
+                             c: cPointer, ldc: c.columns,
+                             bias: bias.map { bias in bias.withUnsafeMutablePointer { UnsafePointer($0) } },
+                             accumulate: accumulate, path: path)
                 }
             }
         }
+    }
+
+    /// `multiply` on raw row-major operands with their leading dimensions, for kernels whose
+    /// operand is a column slice (which a `Matrix` view cannot express). The caller has checked
+    /// the shapes; the bits are those of `multiply` on the same values.
+    static func multiply(m: Int, n: Int, k: Int, form: MatMulForm,
+                         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                         accumulate: Bool, path: MatMulPath) {
+        let instructionSet = InstructionSet.active
+        var plan = GemmPlan(m: m, n: n, k: k, form: form.gemmForm, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc,
+                            bias: bias, accumulate: accumulate, tileWidth: instructionSet.tileWidth,
+                            packedRows: instructionSet.packedRows)
+        run(&plan, path: path, instructionSet: instructionSet)
     }
 
     /// Validates shapes and returns (m, n, k). Traps, with all shapes in the message, when they

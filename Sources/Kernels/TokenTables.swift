@@ -20,8 +20,6 @@
 // so no two tasks touch one element and the bits do not depend on the thread count. No atomics.
 // Deliberately not handled: padding ids, strided views.
 
-import GemmCore
-
 public enum TokenTables {
     // MARK: Tables
 
@@ -255,19 +253,16 @@ private func productsTask(_ job: inout ProductsJob, _ task: Int) {
         let columns = groups.lowerBound * 8 ..< min(d, groups.upperBound * 8)
         if columns.isEmpty { return }
         let h = job.weight.columns
-        let instructionSet = InstructionSet.active
         dEmbedding.withUnsafeMutablePointer { dE in
             job.tables.withUnsafeMutablePointer { dTables in
                 job.weight.withUnsafeMutablePointer { weight in
                     for t in 0..<job.contextLength {
                         // dE[:, columns] (+)= dP_t · (rows `columns` of W_t)ᵀ: a column slice of dE,
                         // which a Matrix view cannot express.
-                        var plan = GemmPlan(m: v, n: columns.count, k: h, form: .nt,
-                                            a: UnsafePointer(dTables + t &* v &* h), lda: h,
-                                            b: UnsafePointer(weight + (t &* d &+ columns.lowerBound) &* h), ldb: h,
-                                            c: dE + columns.lowerBound, ldc: d, bias: nil, accumulate: t > 0,
-                                            tileWidth: instructionSet.tileWidth, packedRows: instructionSet.packedRows)
-                        MatMul.run(&plan, path: .direct, instructionSet: instructionSet)
+                        MatMul.multiply(m: v, n: columns.count, k: h, form: .nt,
+                                        a: UnsafePointer(dTables + t &* v &* h), lda: h,
+                                        b: UnsafePointer(weight + (t &* d &+ columns.lowerBound) &* h), ldb: h,
+                                        c: dE + columns.lowerBound, ldc: d, bias: nil, accumulate: t > 0, path: .direct)
                     }
                 }
             }

@@ -37,11 +37,6 @@ public final class Trainer {
     /// Seconds the last `run` spent writing metrics and checkpoints (encoding them and the
     /// recorder's transactions): the cost of keeping records, beside the training itself.
     public private(set) var recordingSeconds = 0.0
-    /// The dropout key of step `step`: a function of the seed and the step alone, so a resumed
-    /// run draws the masks the uninterrupted one drew. (Initialisation mixes the seed with 1, the
-    /// loader with 2.)
-    static func dropoutKey(seed: UInt64, step: Int) -> UInt64 { SplitMix64.mix(seed, 3, UInt64(step)) }
-
     /// Wall-clock seconds of the last `run`.
     public private(set) var sessionSeconds = 0.0
 
@@ -205,6 +200,11 @@ public final class Trainer {
                               dropoutKey: Self.dropoutKey(seed: config.training.seed, step: state.step))
         return (result, learningRate)
     }
+
+    /// The dropout key of step `step`: a function of the seed and the step alone, so a resumed
+    /// run draws the masks the uninterrupted one drew. (Initialisation mixes the seed with 1, the
+    /// loader with 2.)
+    static func dropoutKey(seed: UInt64, step: Int) -> UInt64 { SplitMix64.mix(seed, 3, UInt64(step)) }
 
     /// Counts a step that ran outside `run` (the LR range test), so the next one takes the
     /// schedule's next rate.
