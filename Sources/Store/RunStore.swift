@@ -347,12 +347,36 @@ public final class RunStore {
         try connection.transaction { () throws(StoreError) in try insertMetrics(runID: runID, rows, runStep: runStep) }
     }
 
+    /// Rows bound by one metrics INSERT: 4 parameters each, under SQLite's lowest limit (999).
+    static let metricRowsPerInsert = 200
+
     private func insertMetrics(runID: Int64, _ rows: [MetricSample], runStep: Int?) throws(StoreError) {
-        if !rows.isEmpty {
-            let insert = try connection.prepare("INSERT OR REPLACE INTO metrics (run_id, name, step, value) VALUES (?, ?, ?, ?)")
-            for row in rows {
-                try insert.run([.integer(runID), .text(row.name.rawValue), .integer(Int64(row.step)), .real(row.value)])
+        // Many rows per statement: with foreign keys on, SQLite copies every page an INSERT OR
+        // REPLACE touches into a statement journal, once per statement, so one row per statement
+        // would copy a 64 KiB page for each metric value.
+        var fullChunk: SQLiteStatement?
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + Self.metricRowsPerInsert, rows.count)]
+            let insert: SQLiteStatement
+            if chunk.count == Self.metricRowsPerInsert, let fullChunk {
+                insert = fullChunk
+            } else {
+                let placeholders = repeatElement("(?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                insert = try connection.prepare("INSERT OR REPLACE INTO metrics (run_id, name, step, value) VALUES \(placeholders)")
+                if chunk.count == Self.metricRowsPerInsert { fullChunk = insert }
             }
+            try insert.reset()
+            var parameter: Int32 = 1
+            for row in chunk {
+                try insert.bind(.integer(runID), at: parameter)
+                try insert.bind(.text(row.name.rawValue), at: parameter + 1)
+                try insert.bind(.integer(Int64(row.step)), at: parameter + 2)
+                try insert.bind(.real(row.value), at: parameter + 3)
+                parameter += 4
+            }
+            while try insert.step() {}
+            start = chunk.endIndex
         }
         if let runStep {
             try connection.query("UPDATE runs SET step = ?, updated_at = ? WHERE id = ?",

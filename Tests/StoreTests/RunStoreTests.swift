@@ -53,6 +53,28 @@ final class RunStoreTests: XCTestCase {
         XCTAssertEqual(try store.requireRun(named: "r1").step, 2)
     }
 
+    /// Rows go in several per statement: two full statements and a partial one, with a value
+    /// repeated inside one statement and one across statements (the later write wins).
+    func testManyMetricRowsAcrossStatementsKeepEveryValueAndTheLastDuplicate() throws {
+        let run = try makeRun()
+        let perStatement = RunStore.metricRowsPerInsert
+        let count = 2 * perStatement + 7
+        var rows = (1...count).flatMap { step in
+            [MetricSample(step: step, name: .trainLoss, value: Double(step)),
+             MetricSample(step: step, name: .gradientNorm, value: -Double(step))]
+        }
+        rows.insert(MetricSample(step: 3, name: .trainLoss, value: 30), at: 10)
+        rows.append(MetricSample(step: 4, name: .trainLoss, value: 40))
+        try store.appendMetrics(runID: run.id, rows, runStep: count)
+        let losses = try store.metric(runID: run.id, name: .trainLoss)
+        XCTAssertEqual(losses.map(\.step), Array(1...count))
+        XCTAssertEqual(losses[2].value, 30)
+        XCTAssertEqual(losses[3].value, 40)
+        XCTAssertEqual(losses.last?.value, Double(count))
+        XCTAssertEqual(try store.metric(runID: run.id, name: .gradientNorm).map(\.value), (1...count).map { -Double($0) })
+        XCTAssertEqual(try store.requireRun(named: "r1").step, count)
+    }
+
     func testCheckpointBlobsRoundTripAndSelectors() throws {
         let run = try makeRun()
         try store.saveCheckpoint(runID: run.id, checkpoint(step: 10, valLoss: 2.0), pendingMetrics: [], keepLatest: 0)
