@@ -10,14 +10,23 @@
 // this pays when the vocabulary V is small beside the batch B (character models); see
 // Models' `FirstLayerCost` for the choice.
 //
+// Training runs the layer fused (`forward`, `backward`): no table is ever stored whole. The
+// forward builds one column block of one P_t at a time in a thread's scratch and adds it to the
+// output block it owns while both are in L2; the backward gives each position's task its own dP_t
+// in scratch, scatters into it and runs both products from it. Stored whole, the T·V×H tables
+// (4.3 MB for V 65, T 32, H 512) were written, then read back from L3 or memory, in both passes.
+// Generation keeps whole tables (`build`, `gatherSum`): it builds them once per sample batch and
+// reads T rows per token.
+//
 // Shapes (B batch, T context length, d embedding width, H output width, V vocabulary):
 //   embedding E (V,d); weight W (T·d, H), rows t·d ..< (t+1)·d are W_t; bias (H);
 //   tables P (T·V, H), rows t·V ..< (t+1)·V are P_t; tokens (B·T), row b oldest first;
 //   output, dOutput (B,H).
 //
 // Deterministic: the gather adds the bias and then the T rows in t order; the scatter gives
-// every row of dP its additions in b order, each task owning a (position, column range) block,
-// so no two tasks touch one element and the bits do not depend on the thread count. No atomics.
+// every row of dP_t its additions in b order; dE adds the T products dP_t·W_tᵀ in t order, each
+// computed whole. Tasks own disjoint outputs (column blocks forward, positions backward), so the
+// bits do not depend on the thread count. No atomics.
 // Deliberately not handled: padding ids, strided views.
 
 public enum TokenTables {
@@ -28,34 +37,16 @@ public enum TokenTables {
         if let message = tablesError("build", tables: tables, embedding: embedding, weight: weight, contextLength: contextLength) {
             preconditionFailure(message)
         }
-        var job = ProductsJob(tables: tables, embedding: embedding, weight: weight, dEmbedding: nil, dWeight: nil,
-                              contextLength: contextLength, embeddingParts: 0)
+        var job = ProductsJob(tables: tables, embedding: embedding, weight: weight, contextLength: contextLength)
         runProducts(&job, taskCount: contextLength)
     }
 
-    /// The backward of `build`: dWeight[t·d ..< (t+1)·d] = embeddingᵀ · dTables_t, and
-    /// dEmbedding = Σ_t dTables_t · weight_tᵀ (in t order). Both are written, not accumulated.
-    public static func buildBackward(dEmbedding: Matrix, dWeight: Matrix, dTables: Matrix,
-                                     embedding: Matrix, weight: Matrix, contextLength: Int) {
-        if let message = tablesError("buildBackward", tables: dTables, embedding: embedding, weight: weight, contextLength: contextLength)
-            ?? sameShape("buildBackward", ("dEmbedding", dEmbedding), ("embedding", embedding))
-            ?? sameShape("buildBackward", ("dWeight", dWeight), ("weight", weight)) {
-            preconditionFailure(message)
-        }
-        // dE's columns in parts of whole 8-column groups, one per thread: each part packs its own
-        // rows of every W_t once (a split by rows would pack all of them once per part).
-        let parts = max(1, min(Parallel.threadCount, embedding.columns / 8))
-        var job = ProductsJob(tables: dTables, embedding: embedding, weight: weight, dEmbedding: dEmbedding, dWeight: dWeight,
-                              contextLength: contextLength, embeddingParts: parts)
-        runProducts(&job, taskCount: parts + contextLength)
-    }
-
     /// The per-position products as tasks, each one product on one thread (a GEMM called inside
-    /// a task runs inline): these products are too small for the GEMM's own thread split to pay
-    /// (65×512×32 runs at one thread's speed on two), and a product's bits do not depend on the
-    /// thread that computes it. They take the direct path: at these shapes packing costs more than
-    /// it saves (65×512×32 `.nn`, 32×512×65 `.tn`, 65×16×512 `.nt`), and both paths give the same
-    /// bits. Small jobs run inline in task order.
+    /// a task runs inline, and a product's bits do not depend on the thread that computes it):
+    /// they are too small for the GEMM's own thread split to pay (65×512×32 runs at one thread's
+    /// speed on two). They take the direct path, which at these shapes costs less than packing
+    /// and gives the same bits. The fused passes below call their products the same way. Small
+    /// jobs run inline in task order.
     private static func runProducts(_ job: inout ProductsJob, taskCount: Int) {
         let work = job.contextLength &* job.embedding.count &* job.weight.columns
         if work < 1 << 18 {
@@ -92,32 +83,113 @@ public enum TokenTables {
         }
     }
 
-    /// The backward of `gatherSum`: dTables[t·V + v] = Σ_{b: tokens[b·T + t] = v} dOutput[b], added
-    /// in b order; rows no token selects are zero. Written, not accumulated. (The bias gradient is
-    /// the column sums of dOutput: `Reduce.addColumnSums`.)
-    public static func gatherSumBackward(dTables: Matrix, dOutput: Matrix, tokens: [Int32], contextLength: Int) {
-        if let message = gatherError("gatherSumBackward", output: dOutput, tables: dTables, tokens: tokens, contextLength: contextLength, bias: nil) {
+    // MARK: The fused layer (training)
+
+    /// output = bias + Σ_t P_t[tokens[b·T + t]] with P_t = embedding · weight_t, without storing
+    /// the tables: bitwise `build` followed by `gatherSum`. Each task owns a block of output
+    /// columns and, for t in order, builds that block of P_t in its scratch and adds its rows.
+    public static func forward(output: Matrix, embedding: Matrix, weight: Matrix, tokens: [Int32], contextLength: Int, bias: Matrix?) {
+        if let message = layerError("forward", output: output, embedding: embedding, weight: weight, tokens: tokens,
+                                    contextLength: contextLength, bias: bias) {
             preconditionFailure(message)
         }
-        let width = dOutput.columns
-        // Enough (position, column range) blocks for every thread; the split never changes the bits.
-        let wanted = max(1, (2 * Parallel.threadCount + contextLength - 1) / contextLength)
-        let chunks = min(wanted, max(1, width / 16))
-        let chunkWidth = (width + chunks - 1) / chunks
-        dTables.withUnsafeMutablePointer { table in
-            dOutput.withUnsafeMutablePointer { gradient in
-                tokens.withUnsafeBufferPointer { ids in
-                    var job = ScatterAddJob(dTables: table, dOutput: gradient, tokens: ids.baseAddress!, batch: dOutput.rows,
-                                            contextLength: contextLength, vocabularySize: dTables.rows / contextLength,
-                                            width: width, chunkWidth: chunkWidth, chunks: chunks)
-                    let tasks = contextLength &* chunks
-                    if dOutput.rows &* contextLength &* width < 1 << 14 {
-                        for task in 0..<tasks { scatterAddBlock(&job, task) }
-                    } else {
-                        Parallel.run(taskCount: tasks, context: &job, scatterAddTask)
+        let (batch, width) = (output.rows, output.columns)
+        if batch == 0 { return }
+        // Blocks narrow enough that the output block (B × w) stays in L2 beside the table block
+        // (V × w), and at least two per thread, for balance; the blocks never change the bits.
+        let fitting = max(16, (Self.forwardBlockFloats / batch) / 16 * 16)
+        let balanced = max(16, (width + 2 * Parallel.threadCount - 1) / (2 * Parallel.threadCount) + 15) / 16 * 16
+        let blockWidth = min(width, fitting, balanced)
+        let blocks = (width + blockWidth - 1) / blockWidth
+        output.withUnsafeMutablePointer { out in
+            embedding.withUnsafeMutablePointer { e in
+                weight.withUnsafeMutablePointer { w in
+                    tokens.withUnsafeBufferPointer { ids in
+                        var job = LayerForwardJob(output: out, embedding: UnsafePointer(e), weight: UnsafePointer(w), bias: nil,
+                                                  tokens: ids.baseAddress!, batch: batch, contextLength: contextLength,
+                                                  vocabularySize: embedding.rows, embeddingWidth: embedding.columns,
+                                                  width: width, blockWidth: blockWidth)
+                        if let bias {
+                            bias.withUnsafeMutablePointer { b in
+                                job.bias = UnsafePointer(b)
+                                runLayerForward(&job, blocks: blocks)
+                            }
+                        } else {
+                            runLayerForward(&job, blocks: blocks)
+                        }
                     }
                 }
             }
+        }
+    }
+
+    private static func runLayerForward(_ job: inout LayerForwardJob, blocks: Int) {
+        if job.batch &* job.contextLength &* job.width < 1 << 16 {
+            for block in 0..<blocks { layerForwardBlock(&job, block) }
+        } else {
+            Parallel.run(taskCount: blocks, context: &job, layerForwardTask)
+        }
+    }
+
+    /// Floats of one forward task's output block: 128 KiB, a quarter of a Zen 2 core's L2.
+    static let forwardBlockFloats = 1 << 15
+
+    /// The backward of `forward`, without storing dP: task t scatters dOutput's rows into its own
+    /// dP_t (in b order; rows no example selects are zero), then computes dWeight_t = Eᵀ·dP_t and
+    /// dP_t·W_tᵀ; dEmbedding is the sum of the latter in t order. Both are written, not
+    /// accumulated. (The bias gradient is the column sums of dOutput: `Reduce.addColumnSums`.)
+    public static func backward(dEmbedding: Matrix, dWeight: Matrix, dOutput: Matrix, embedding: Matrix, weight: Matrix,
+                                tokens: [Int32], contextLength: Int) {
+        if let message = layerError("backward", output: dOutput, embedding: embedding, weight: weight, tokens: tokens,
+                                    contextLength: contextLength, bias: nil)
+            ?? sameShape("backward", ("dEmbedding", dEmbedding), ("embedding", embedding))
+            ?? sameShape("backward", ("dWeight", dWeight), ("weight", weight)) {
+            preconditionFailure(message)
+        }
+        let (v, d) = (embedding.rows, embedding.columns)
+        // dP_t·W_tᵀ per position, for the calling thread to add in t order.
+        let partials = Workspace.current.sharedFloats.reserve(contextLength &* v &* d)
+        dEmbedding.withUnsafeMutablePointer { dE in
+            dWeight.withUnsafeMutablePointer { dW in
+                dOutput.withUnsafeMutablePointer { gradient in
+                    embedding.withUnsafeMutablePointer { e in
+                        weight.withUnsafeMutablePointer { w in
+                            tokens.withUnsafeBufferPointer { ids in
+                                var job = LayerBackwardJob(dWeight: dW, partials: partials, dOutput: UnsafePointer(gradient),
+                                                           embedding: UnsafePointer(e), weight: UnsafePointer(w),
+                                                           tokens: ids.baseAddress!, batch: dOutput.rows, contextLength: contextLength,
+                                                           vocabularySize: v, embeddingWidth: d, width: dOutput.columns)
+                                let work = contextLength &* max(dOutput.rows, v &* d) &* dOutput.columns
+                                if work < 1 << 16 {
+                                    for t in 0..<contextLength { layerBackwardPosition(&job, t) }
+                                } else {
+                                    Parallel.run(taskCount: contextLength, context: &job, layerBackwardTask)
+                                }
+                            }
+                        }
+                    }
+                }
+                addPartials(into: dE, partials, count: v &* d, terms: contextLength)
+            }
+        }
+    }
+
+    /// sum[i] = 0 + Σ_t partials[t·count + i], in t order (0 + x: the bits of adding to a cleared
+    /// sum, −0 included).
+    private static func addPartials(into sum: UnsafeMutablePointer<Float>, _ partials: UnsafeMutablePointer<Float>, count: Int,
+                                    terms: Int) {
+        var i = 0
+        while i &+ 8 <= count {
+            var s = Vector8(repeating: 0)
+            for t in 0..<terms { s += load8(partials + (t &* count &+ i)) }
+            store8(s, sum + i)
+            i &+= 8
+        }
+        while i < count {
+            var s: Float = 0
+            for t in 0..<terms { s += partials[t &* count &+ i] }
+            sum[i] = s
+            i &+= 1
         }
     }
 
@@ -138,13 +210,33 @@ public enum TokenTables {
 
     /// Why these operands do not fit together, or nil: shapes first, then every token id.
     static func gatherError(_ pass: String, output: Matrix, tables: Matrix, tokens: [Int32], contextLength: Int, bias: Matrix?) -> String? {
-        var shapes: String { "output \(output.shapeDescription), tables \(tables.shapeDescription), \(tokens.count) tokens, context \(contextLength)" }
-        guard contextLength >= 1, tables.rows % contextLength == 0, tables.columns == output.columns,
-              tokens.count >= output.rows * contextLength else {
+        guard tables.columns == output.columns else {
+            return "TokenTables.\(pass): shapes do not agree: output \(output.shapeDescription), tables \(tables.shapeDescription), \(tokens.count) tokens, context \(contextLength)"
+        }
+        return tokensError(pass, output: output, tableRows: tables.rows, tokens: tokens, contextLength: contextLength, bias: bias,
+                           operands: "tables \(tables.shapeDescription)")
+    }
+
+    /// `gatherError` for the fused layer, whose tables (T·V × H) are implied by embedding and weight.
+    static func layerError(_ pass: String, output: Matrix, embedding: Matrix, weight: Matrix, tokens: [Int32], contextLength: Int,
+                           bias: Matrix?) -> String? {
+        // Messages are built only on failure: this check runs every training step.
+        var operands: String { "embedding \(embedding.shapeDescription), weight \(weight.shapeDescription)" }
+        guard contextLength >= 1, weight.rows == contextLength * embedding.columns, weight.columns == output.columns else {
+            return "TokenTables.\(pass): shapes do not agree: output \(output.shapeDescription), \(operands), \(tokens.count) tokens, context \(contextLength)"
+        }
+        return tokensError(pass, output: output, tableRows: contextLength * embedding.rows, tokens: tokens, contextLength: contextLength,
+                           bias: bias, operands: operands)
+    }
+
+    private static func tokensError(_ pass: String, output: Matrix, tableRows: Int, tokens: [Int32], contextLength: Int, bias: Matrix?,
+                                    operands: @autoclosure () -> String) -> String? {
+        var shapes: String { "output \(output.shapeDescription), \(operands()), \(tokens.count) tokens, context \(contextLength)" }
+        guard contextLength >= 1, tableRows % contextLength == 0, tokens.count >= output.rows * contextLength else {
             return "TokenTables.\(pass): shapes do not agree: \(shapes)"
         }
         if let bias, bias.count != output.columns { return "TokenTables.\(pass): bias has \(bias.count) elements (\(shapes))" }
-        let vocabulary = tables.rows / contextLength
+        let vocabulary = tableRows / contextLength
         for slot in 0..<(output.rows * contextLength) where tokens[slot] < 0 || Int(tokens[slot]) >= vocabulary {
             return "TokenTables.\(pass): token \(tokens[slot]) at position \(slot) outside vocabulary 0..<\(vocabulary) (\(shapes))"
         }
@@ -228,50 +320,17 @@ public enum TokenTables {
 }
 
 private struct ProductsJob {
-    /// P in `build`, dP in `buildBackward`.
     let tables: Matrix
     let embedding: Matrix
     let weight: Matrix
-    let dEmbedding: Matrix?
-    let dWeight: Matrix?
     let contextLength: Int
-    let embeddingParts: Int
 }
 
-/// `build`: task t computes P_t = E·W_t. `buildBackward`: the first `embeddingParts` tasks each
-/// compute a range of dE's columns, Σ_t dP_t·W_tᵀ in t order (the larger tasks first, for
-/// balance), and the remaining task t computes dW_t = Eᵀ·dP_t.
+/// Task t computes P_t = E·W_t.
 private func productsTask(_ job: inout ProductsJob, _ task: Int) {
     let (v, d) = (job.embedding.rows, job.embedding.columns)
-    guard let dEmbedding = job.dEmbedding, let dWeight = job.dWeight else {
-        MatMul.multiply(job.tables.rows(task * v ..< (task + 1) * v), job.embedding, job.weight.rows(task * d ..< (task + 1) * d),
-                        path: .direct)
-        return
-    }
-    if task < job.embeddingParts {
-        let groups = balancedRange(task, of: job.embeddingParts, total: (d + 7) / 8)
-        let columns = groups.lowerBound * 8 ..< min(d, groups.upperBound * 8)
-        if columns.isEmpty { return }
-        let h = job.weight.columns
-        dEmbedding.withUnsafeMutablePointer { dE in
-            job.tables.withUnsafeMutablePointer { dTables in
-                job.weight.withUnsafeMutablePointer { weight in
-                    for t in 0..<job.contextLength {
-                        // dE[:, columns] (+)= dP_t · (rows `columns` of W_t)ᵀ: a column slice of dE,
-                        // which a Matrix view cannot express.
-                        MatMul.multiply(m: v, n: columns.count, k: h, form: .nt,
-                                        a: UnsafePointer(dTables + t &* v &* h), lda: h,
-                                        b: UnsafePointer(weight + (t &* d &+ columns.lowerBound) &* h), ldb: h,
-                                        c: dE + columns.lowerBound, ldc: d, bias: nil, accumulate: t > 0, path: .direct)
-                    }
-                }
-            }
-        }
-    } else {
-        let t = task - job.embeddingParts
-        MatMul.multiply(dWeight.rows(t * d ..< (t + 1) * d), job.embedding, job.tables.rows(t * v ..< (t + 1) * v), form: .tn,
-                        path: .direct)
-    }
+    MatMul.multiply(job.tables.rows(task * v ..< (task + 1) * v), job.embedding, job.weight.rows(task * d ..< (task + 1) * d),
+                    path: .direct)
 }
 
 private struct GatherSumJob {
@@ -318,50 +377,104 @@ private let gatherSumRows: Parallel.RangeFunction = { context, start, end in
     }
 }
 
-private struct ScatterAddJob {
-    let dTables: UnsafeMutablePointer<Float>
-    let dOutput: UnsafeMutablePointer<Float>
+private struct LayerForwardJob {
+    let output: UnsafeMutablePointer<Float>
+    let embedding: UnsafePointer<Float>
+    let weight: UnsafePointer<Float>
+    var bias: UnsafePointer<Float>?
     let tokens: UnsafePointer<Int32>
     let batch: Int
     let contextLength: Int
     let vocabularySize: Int
+    let embeddingWidth: Int
     let width: Int
-    let chunkWidth: Int
-    let chunks: Int
+    let blockWidth: Int
 }
 
-private let scatterAddTask: Parallel.TaskFunction = { context, task in
-    scatterAddBlock(&context.assumingMemoryBound(to: ScatterAddJob.self).pointee, task)
+private let layerForwardTask: Parallel.TaskFunction = { context, task in
+    layerForwardBlock(&context.assumingMemoryBound(to: LayerForwardJob.self).pointee, task)
 }
 
-/// Task `task` = (position p, column chunk c): adds every example's dOutput slice into the row its
-/// token selects, in b order, then zeroes the rows no example selected. A row's first addition is
-/// stored as 0 + dOutput (the same bits as adding to a cleared row, −0 included), so P_p's block
-/// is not cleared before most of it is written again.
+/// Output columns block·w ..< (block+1)·w: for each position p in order, P_p's block into scratch
+/// (the GEMM's bits do not depend on which columns it is asked for), then every output row (the
+/// bias, or its sum so far) plus the row its token selects.
 @inline(__always)
-private func scatterAddBlock(_ job: inout ScatterAddJob, _ task: Int) {
-    let p = task / job.chunks, chunk = task % job.chunks
-    let (v, h, t) = (job.vocabularySize, job.width, job.contextLength)
-    let first = chunk &* job.chunkWidth
-    let count = min(h, first &+ job.chunkWidth) &- first
+private func layerForwardBlock(_ job: inout LayerForwardJob, _ block: Int) {
+    let (v, d, h, t) = (job.vocabularySize, job.embeddingWidth, job.width, job.contextLength)
+    let first = block &* job.blockWidth
+    let count = min(h, first &+ job.blockWidth) &- first
     if count <= 0 { return }
-    let block = job.dTables + (p &* v &* h &+ first)
-    let touched = Workspace.current.flags.reserve(v)
+    let table = Workspace.current.tableBlock.reserve(v &* count)
+    let zero = Vector8(repeating: 0)
+    for p in 0..<t {
+        MatMul.multiply(m: v, n: count, k: d, form: .nn, a: job.embedding, lda: d,
+                        b: job.weight + (p &* d &* h &+ first), ldb: h, c: table, ldc: count, bias: nil, accumulate: false,
+                        path: .direct)
+        for b in 0..<job.batch {
+            let out = job.output + (b &* h &+ first)
+            let row = UnsafePointer(table + Int(job.tokens[b &* t &+ p]) &* count)
+            // The first position adds to the bias (or to 0, as the gather-sum does without one).
+            let base = p > 0 ? UnsafePointer(out) : job.bias.map { $0 + first }
+            var j = 0
+            if let base {
+                while j &+ 8 <= count { store8(load8(base + j) + load8(row + j), out + j); j &+= 8 }
+                while j < count { out[j] = base[j] + row[j]; j &+= 1 }
+            } else {
+                while j &+ 8 <= count { store8(zero + load8(row + j), out + j); j &+= 8 }
+                while j < count { out[j] = 0 + row[j]; j &+= 1 }
+            }
+        }
+    }
+}
+
+private struct LayerBackwardJob {
+    let dWeight: UnsafeMutablePointer<Float>
+    /// T blocks of V×d: dP_t·W_tᵀ.
+    let partials: UnsafeMutablePointer<Float>
+    let dOutput: UnsafePointer<Float>
+    let embedding: UnsafePointer<Float>
+    let weight: UnsafePointer<Float>
+    let tokens: UnsafePointer<Int32>
+    let batch: Int
+    let contextLength: Int
+    let vocabularySize: Int
+    let embeddingWidth: Int
+    let width: Int
+}
+
+private let layerBackwardTask: Parallel.TaskFunction = { context, task in
+    layerBackwardPosition(&context.assumingMemoryBound(to: LayerBackwardJob.self).pointee, task)
+}
+
+/// Position p: dP_p in this thread's scratch, every example's dOutput row added into the row its
+/// token selects in b order, the rows no example selected zeroed; then dW_p = Eᵀ·dP_p and
+/// partial_p = dP_p·W_pᵀ while dP_p is in cache. A row's first addition is stored as 0 + dOutput
+/// (the bits of adding to a cleared row, −0 included), so dP_p is not cleared first.
+@inline(__always)
+private func layerBackwardPosition(_ job: inout LayerBackwardJob, _ p: Int) {
+    let (v, d, h, t) = (job.vocabularySize, job.embeddingWidth, job.width, job.contextLength)
+    let workspace = Workspace.current
+    let table = workspace.tableBlock.reserve(v &* h)
+    let touched = workspace.flags.reserve(v)
     touched.update(repeating: 0, count: v)
     let zero = Vector8(repeating: 0)
     for b in 0..<job.batch {
         let token = Int(job.tokens[b &* t &+ p])
-        let target = block + token &* h
-        let source = UnsafePointer(job.dOutput + (b &* h &+ first))
+        let target = table + token &* h
+        let source = job.dOutput + b &* h
         var j = 0
         if touched[token] == 0 {
             touched[token] = 1
-            while j &+ 8 <= count { store8(zero + load8(source + j), target + j); j &+= 8 }
-            while j < count { target[j] = 0 + source[j]; j &+= 1 }
+            while j &+ 8 <= h { store8(zero + load8(source + j), target + j); j &+= 8 }
+            while j < h { target[j] = 0 + source[j]; j &+= 1 }
         } else {
-            while j &+ 8 <= count { store8(load8(target + j) + load8(source + j), target + j); j &+= 8 }
-            while j < count { target[j] = target[j] + source[j]; j &+= 1 }
+            while j &+ 8 <= h { store8(load8(target + j) + load8(source + j), target + j); j &+= 8 }
+            while j < h { target[j] = target[j] + source[j]; j &+= 1 }
         }
     }
-    for row in 0..<v where touched[row] == 0 { (block + row &* h).update(repeating: 0, count: count) }
+    for row in 0..<v where touched[row] == 0 { (table + row &* h).update(repeating: 0, count: h) }
+    MatMul.multiply(m: d, n: h, k: v, form: .tn, a: job.embedding, lda: d, b: UnsafePointer(table), ldb: h,
+                    c: job.dWeight + p &* d &* h, ldc: h, bias: nil, accumulate: false, path: .direct)
+    MatMul.multiply(m: v, n: d, k: h, form: .nt, a: UnsafePointer(table), lda: h, b: job.weight + p &* d &* h, ldb: h,
+                    c: job.partials + p &* v &* d, ldc: d, bias: nil, accumulate: false, path: .direct)
 }

@@ -53,6 +53,12 @@ final class Workspace {
     var doubles = ScratchBuffer<Double>()
     /// Per-row marks (TokenTables' scatter-add: which rows have had their first addition).
     var flags = ScratchBuffer<UInt8>()
+    /// TokenTables: the block of a position's table, or its gradient, that this thread's task
+    /// works on.
+    var tableBlock = ScratchBuffer<Float>()
+    /// Partial results a kernel's tasks write for this thread to combine once they are done
+    /// (TokenTables: dE's term per position).
+    var sharedFloats = ScratchBuffer<Float>()
 
     deinit {
         packedA.release()
@@ -61,6 +67,8 @@ final class Workspace {
         packedB.release()
         doubles.release()
         flags.release()
+        tableBlock.release()
+        sharedFloats.release()
     }
 
     private static let key: pthread_key_t = {

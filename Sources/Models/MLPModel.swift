@@ -50,8 +50,6 @@ public final class MLPModel: LanguageModel {
         var dropped: [Matrix] = []                        // (B, H) per layer, the next layer's input under dropout
         var hiddenGradients: [Matrix] = []                // two (B, H) ping-pong buffers
         var logits = Matrix(rows: 0, columns: 0)          // (B, V), then dLogits
-        var tables = Matrix(rows: 0, columns: 0)          // P (T·V, H), allocated when a batch uses them
-        var tableGradients = Matrix(rows: 0, columns: 0)  // dP (T·V, H)
     }
     private var workspace = Workspace()
 
@@ -118,16 +116,6 @@ public final class MLPModel: LanguageModel {
         if dropout > 0 { w.dropped = (0..<a.hiddenLayers).map { _ in Matrix(rows: batchSize, columns: a.hiddenSize) } }
         w.logits = Matrix(rows: batchSize, columns: a.vocabularySize)
         workspace = w
-        // Tables are chosen for large batches if for any (dense costs grow with the batch, tables
-        // barely), so the capacity's choice decides whether any call needs them.
-        if firstLayerPath(count: batchSize, training: true) == .tables { reserveTables() }
-    }
-
-    private func reserveTables() {
-        let rows = architecture.contextLength * architecture.vocabularySize
-        guard workspace.tables.rows != rows else { return }
-        workspace.tables = Matrix(rows: rows, columns: architecture.hiddenSize)
-        workspace.tableGradients = Matrix(rows: rows, columns: architecture.hiddenSize)
     }
 
     /// The first-layer path a call over `count` examples takes.
@@ -163,11 +151,9 @@ public final class MLPModel: LanguageModel {
             let pre = workspace.preActivations[layer].prefix(rows: count)
             let h = workspace.activations[layer].prefix(rows: count)
             if layer == 0 && path == .tables {
-                reserveTables()
-                TokenTables.build(tables: workspace.tables, embedding: view(embedding), weight: view(hiddenWeights[0]), contextLength: t)
+                TokenTables.forward(output: pre, embedding: view(embedding), weight: view(hiddenWeights[0]), tokens: contexts,
+                                    contextLength: t, bias: view(hiddenBiases[0]))
                 clock?.charge(.products)
-                TokenTables.gatherSum(output: pre, tables: workspace.tables, tokens: contexts, contextLength: t, bias: view(hiddenBiases[0]))
-                clock?.charge(.gather)
             } else {
                 if layer == 0 {
                     Embedding.forward(output: input, tokens: contexts, table: view(embedding), contextLength: t)
@@ -240,11 +226,8 @@ public final class MLPModel: LanguageModel {
             let isFirst = layer == 0
             if isFirst && path == .tables {
                 let t = architecture.contextLength
-                TokenTables.gatherSumBackward(dTables: workspace.tableGradients, dOutput: dHidden, tokens: contexts, contextLength: t)
-                clock?.charge(.gather)
-                TokenTables.buildBackward(dEmbedding: gradientView(embedding), dWeight: gradientView(hiddenWeights[0]),
-                                          dTables: workspace.tableGradients, embedding: view(embedding),
-                                          weight: view(hiddenWeights[0]), contextLength: t)
+                TokenTables.backward(dEmbedding: gradientView(embedding), dWeight: gradientView(hiddenWeights[0]), dOutput: dHidden,
+                                     embedding: view(embedding), weight: view(hiddenWeights[0]), tokens: contexts, contextLength: t)
                 clock?.charge(.products)
                 return loss / Double(count)
             }

@@ -8,9 +8,11 @@ import Core
 
 public final class PhaseTimes {
     public enum Phase: String, CaseIterable, Sendable {
-        /// Embedding gather and scatter, or the tables' gather-sum and scatter-add.
+        /// The dense first layer's embedding gather and scatter.
         case gather
-        /// Matrix products (the tables' build and its backward included) and bias sums.
+        /// Matrix products and bias sums. The tables path's layer counts here whole: it builds
+        /// each table block and adds its rows in one pass (and scatters and multiplies in one
+        /// backward), so its gather-sum and scatter-add cannot be timed apart.
         case products
         /// Nonlinearities forward and backward.
         case activation

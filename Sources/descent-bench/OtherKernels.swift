@@ -62,7 +62,7 @@ enum OtherKernels {
     static func tokenTablesCases(_ generator: inout Xoshiro256) -> [(String, () -> Void)] {
         let (batch, vocabulary, context, width, hidden) = (256, 65, 32, 32, 512)
         let embedding = randomMatrix(vocabulary, width, &generator), weight = randomMatrix(context * width, hidden, &generator)
-        let tables = Matrix(rows: context * vocabulary, columns: hidden), dTables = randomMatrix(context * vocabulary, hidden, &generator)
+        let tables = Matrix(rows: context * vocabulary, columns: hidden)
         let dEmbedding = Matrix(rows: vocabulary, columns: width), dWeight = Matrix(rows: context * width, columns: hidden)
         let bias = randomMatrix(1, hidden, &generator)
         let output = Matrix(rows: batch, columns: hidden), dOutput = randomMatrix(batch, hidden, &generator)
@@ -72,15 +72,15 @@ enum OtherKernels {
         let shape = "[B \(batch), V \(vocabulary), T \(context), d \(width), H \(hidden)]"
         return [
             ("D tables build \(shape)", { TokenTables.build(tables: tables, embedding: embedding, weight: weight, contextLength: context) }),
-            ("D tables build backward \(shape)", {
-                TokenTables.buildBackward(dEmbedding: dEmbedding, dWeight: dWeight, dTables: dTables, embedding: embedding,
-                                          weight: weight, contextLength: context)
-            }),
             ("D gather-sum \(shape)", {
                 TokenTables.gatherSum(output: output, tables: tables, tokens: tokens, contextLength: context, bias: bias)
             }),
-            ("D scatter-add \(shape)", {
-                TokenTables.gatherSumBackward(dTables: dTables, dOutput: dOutput, tokens: tokens, contextLength: context)
+            ("D tables layer forward (fused) \(shape)", {
+                TokenTables.forward(output: output, embedding: embedding, weight: weight, tokens: tokens, contextLength: context, bias: bias)
+            }),
+            ("D tables layer backward (fused) \(shape)", {
+                TokenTables.backward(dEmbedding: dEmbedding, dWeight: dWeight, dOutput: dOutput, embedding: embedding, weight: weight,
+                                     tokens: tokens, contextLength: context)
             }),
             ("D gelu forward [\(batch)x\(hidden)]", { Activation.gelu.forward(output: h, input: pre) }),
             ("D gelu backward + db [\(batch)x\(hidden)]", {

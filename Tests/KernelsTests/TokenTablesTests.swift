@@ -18,7 +18,7 @@ final class TokenTablesTests: XCTestCase {
         }
     }
 
-    func testGatherSumAndScatterAddMatchReferenceBitwise() {
+    func testGatherSumMatchesReferenceBitwise() {
         var generator = Xoshiro256(seed: 51)
         for (batch, context, _, hidden, vocabulary) in shapes {
             let tables = randomMatrix(context * vocabulary, hidden, &generator)
@@ -30,19 +30,53 @@ final class TokenTablesTests: XCTestCase {
                 TokenTables.referenceGatherSum(output: slow, tables: tables, tokens: ids, contextLength: context, bias: withBias ? bias : nil)
                 XCTAssertEqual(bits(fast), bits(slow), "gather-sum \(batch)×\(context)×\(hidden), V \(vocabulary)")
             }
+        }
+    }
+
+    /// The fused layer: forward bitwise `build` then `gatherSum`; backward close to the plain
+    /// loops, and each dW_t bitwise Eᵀ·dP_t on the reference scatter-add (additions in b order).
+    func testFusedLayerMatchesTablesAndReference() {
+        var generator = Xoshiro256(seed: 56)
+        for (batch, context, width, hidden, vocabulary) in shapes + [(256, 4, 8, 300, 65), (40, 3, 5, 37, 2)] {
+            let embedding = randomMatrix(vocabulary, width, &generator), weight = randomMatrix(context * width, hidden, &generator)
+            let bias = randomMatrix(1, hidden, &generator)
+            let ids = tokens(batch * context, vocabulary, &generator)
+            let tables = Matrix(rows: context * vocabulary, columns: hidden)
+            TokenTables.build(tables: tables, embedding: embedding, weight: weight, contextLength: context)
+            for withBias in [true, false] {
+                let viaTables = Matrix(rows: batch, columns: hidden)
+                TokenTables.gatherSum(output: viaTables, tables: tables, tokens: ids, contextLength: context, bias: withBias ? bias : nil)
+                let fused = randomMatrix(batch, hidden, &generator)
+                TokenTables.forward(output: fused, embedding: embedding, weight: weight, tokens: ids, contextLength: context,
+                                    bias: withBias ? bias : nil)
+                XCTAssertEqual(bits(fused), bits(viaTables), "fused forward \(batch)×\(context)×\(hidden), V \(vocabulary)")
+            }
+
             let dOutput = randomMatrix(batch, hidden, &generator)
             // −0 where a row's first addition lands: the scatter must store 0 + (−0) = +0 there,
             // as adding to a cleared row does.
             for i in stride(from: 0, to: dOutput.count, by: 3) { dOutput[i] = -0.0 }
             // Start from garbage: the backward writes every element.
-            let dFast = randomMatrix(context * vocabulary, hidden, &generator), dSlow = Matrix(rows: context * vocabulary, columns: hidden)
-            TokenTables.gatherSumBackward(dTables: dFast, dOutput: dOutput, tokens: ids, contextLength: context)
-            TokenTables.referenceGatherSumBackward(dTables: dSlow, dOutput: dOutput, tokens: ids, contextLength: context)
-            XCTAssertEqual(bits(dFast), bits(dSlow), "scatter-add adds in b order")
+            let dEmbedding = randomMatrix(vocabulary, width, &generator), dWeight = randomMatrix(context * width, hidden, &generator)
+            TokenTables.backward(dEmbedding: dEmbedding, dWeight: dWeight, dOutput: dOutput, embedding: embedding, weight: weight,
+                                 tokens: ids, contextLength: context)
+            let dTables = randomMatrix(context * vocabulary, hidden, &generator)
+            TokenTables.referenceGatherSumBackward(dTables: dTables, dOutput: dOutput, tokens: ids, contextLength: context)
+            let dEmbeddingSlow = Matrix(rows: vocabulary, columns: width), dWeightSlow = Matrix(rows: context * width, columns: hidden)
+            TokenTables.referenceBuildBackward(dEmbedding: dEmbeddingSlow, dWeight: dWeightSlow, dTables: dTables, embedding: embedding,
+                                               weight: weight, contextLength: context)
+            assertClose(dEmbedding, dEmbeddingSlow, scale: Double(batch * hidden), "dEmbedding")
+            assertClose(dWeight, dWeightSlow, scale: Double(batch), "dWeight")
+            // The products' inputs, bitwise: dW_t = Eᵀ·dP_t from the reference scatter.
+            for t in 0..<context {
+                let dWeightT = Matrix(rows: width, columns: hidden)
+                MatMul.multiply(dWeightT, embedding, dTables.rows(t * vocabulary ..< (t + 1) * vocabulary), form: .tn, path: .direct)
+                XCTAssertEqual(bits(dWeight.rows(t * width ..< (t + 1) * width)), bits(dWeightT), "dW_\(t) from the scatter-add in b order")
+            }
         }
     }
 
-    func testBuildAndItsBackwardMatchReference() {
+    func testBuildMatchesReference() {
         var generator = Xoshiro256(seed: 52)
         for (_, context, width, hidden, vocabulary) in shapes {
             let embedding = randomMatrix(vocabulary, width, &generator), weight = randomMatrix(context * width, hidden, &generator)
@@ -51,15 +85,6 @@ final class TokenTablesTests: XCTestCase {
             TokenTables.referenceBuild(tables: slow, embedding: embedding, weight: weight, contextLength: context)
             assertClose(fast, slow, scale: Double(width), "tables")
 
-            let dTables = randomMatrix(context * vocabulary, hidden, &generator)
-            let dEmbedding = randomMatrix(vocabulary, width, &generator), dWeight = randomMatrix(context * width, hidden, &generator)
-            let dEmbeddingSlow = Matrix(rows: vocabulary, columns: width), dWeightSlow = Matrix(rows: context * width, columns: hidden)
-            TokenTables.buildBackward(dEmbedding: dEmbedding, dWeight: dWeight, dTables: dTables, embedding: embedding, weight: weight,
-                                      contextLength: context)
-            TokenTables.referenceBuildBackward(dEmbedding: dEmbeddingSlow, dWeight: dWeightSlow, dTables: dTables, embedding: embedding,
-                                               weight: weight, contextLength: context)
-            assertClose(dEmbedding, dEmbeddingSlow, scale: Double(context * hidden), "dEmbedding")
-            assertClose(dWeight, dWeightSlow, scale: Double(vocabulary), "dWeight")
         }
     }
 
@@ -90,21 +115,20 @@ final class TokenTablesTests: XCTestCase {
         let ids = tokens(batch * context, vocabulary, &generator)
         let dOutput = randomMatrix(batch, hidden, &generator)
         let tables = Matrix(rows: context * vocabulary, columns: hidden), output = Matrix(rows: batch, columns: hidden)
-        // L = Σ output·dOutput with output = gatherSum(build(E, W)) + bias.
+        // L = Σ output·dOutput with output = the fused layer, bias included.
         func loss() -> Double {
-            TokenTables.build(tables: tables, embedding: embedding, weight: weight, contextLength: context)
-            TokenTables.gatherSum(output: output, tables: tables, tokens: ids, contextLength: context, bias: bias)
+            TokenTables.forward(output: output, embedding: embedding, weight: weight, tokens: ids, contextLength: context, bias: bias)
             return dot(output, dOutput)
         }
-        let dTables = Matrix(rows: context * vocabulary, columns: hidden)
-        TokenTables.gatherSumBackward(dTables: dTables, dOutput: dOutput, tokens: ids, contextLength: context)
         let dEmbedding = Matrix(rows: vocabulary, columns: width), dWeight = Matrix(rows: context * width, columns: hidden)
-        TokenTables.buildBackward(dEmbedding: dEmbedding, dWeight: dWeight, dTables: dTables, embedding: embedding, weight: weight,
-                                  contextLength: context)
+        TokenTables.backward(dEmbedding: dEmbedding, dWeight: dWeight, dOutput: dOutput, embedding: embedding, weight: weight,
+                             tokens: ids, contextLength: context)
         assertGradient(dEmbedding, of: embedding, "dEmbedding", loss)
         assertGradient(dWeight, of: weight, "dWeight", loss)
-        // The tables themselves, with the build held fixed.
-        _ = loss()
+        // The reference scatter-add: the gradient of the gather-sum with respect to the tables.
+        TokenTables.build(tables: tables, embedding: embedding, weight: weight, contextLength: context)
+        let dTables = Matrix(rows: context * vocabulary, columns: hidden)
+        TokenTables.referenceGatherSumBackward(dTables: dTables, dOutput: dOutput, tokens: ids, contextLength: context)
         assertGradient(dTables, of: tables, "dTables") {
             TokenTables.gatherSum(output: output, tables: tables, tokens: ids, contextLength: context, bias: bias)
             return dot(output, dOutput)
@@ -113,7 +137,8 @@ final class TokenTablesTests: XCTestCase {
 
     func testBitwiseAcrossThreadCounts() {
         var generator = Xoshiro256(seed: 55)
-        // The last one splits dE's columns in up to three parts, and its products run on the pool.
+        // Large enough that the products, the fused forward's column blocks and the backward's
+        // positions run on the pool.
         for (batch, context, width, hidden, vocabulary) in [(256, 16, 8, 96, 65), (64, 1, 4, 200, 300), (37, 3, 5, 70, 27),
                                                             (64, 4, 24, 130, 40)] {
             let embedding = randomMatrix(vocabulary, width, &generator), weight = randomMatrix(context * width, hidden, &generator)
@@ -122,16 +147,16 @@ final class TokenTablesTests: XCTestCase {
             var results: [[UInt32]] = []
             for threads in [1, 2, 3] {
                 let tables = Matrix(rows: context * vocabulary, columns: hidden), output = Matrix(rows: batch, columns: hidden)
-                let dTables = Matrix(rows: context * vocabulary, columns: hidden)
+                let fused = Matrix(rows: batch, columns: hidden)
                 let dEmbedding = Matrix(rows: vocabulary, columns: width), dWeight = Matrix(rows: context * width, columns: hidden)
                 withThreads(threads) {
                     TokenTables.build(tables: tables, embedding: embedding, weight: weight, contextLength: context)
                     TokenTables.gatherSum(output: output, tables: tables, tokens: ids, contextLength: context, bias: nil)
-                    TokenTables.gatherSumBackward(dTables: dTables, dOutput: dOutput, tokens: ids, contextLength: context)
-                    TokenTables.buildBackward(dEmbedding: dEmbedding, dWeight: dWeight, dTables: dTables, embedding: embedding,
-                                              weight: weight, contextLength: context)
+                    TokenTables.forward(output: fused, embedding: embedding, weight: weight, tokens: ids, contextLength: context, bias: nil)
+                    TokenTables.backward(dEmbedding: dEmbedding, dWeight: dWeight, dOutput: dOutput, embedding: embedding, weight: weight,
+                                         tokens: ids, contextLength: context)
                 }
-                results.append(bits(output) + bits(dTables) + bits(dEmbedding) + bits(dWeight))
+                results.append(bits(output) + bits(fused) + bits(dEmbedding) + bits(dWeight))
             }
             XCTAssertEqual(results[1], results[0])
             XCTAssertEqual(results[2], results[0])
@@ -151,6 +176,17 @@ final class TokenTablesTests: XCTestCase {
                                                 contextLength: 2, bias: nil))
         XCTAssertNotNil(TokenTables.gatherError("gatherSum", output: Matrix(rows: 2, columns: 4), tables: tables, tokens: [0, 1, 1, 0],
                                                 contextLength: 4, bias: nil))
+        let (embedding, weight) = (Matrix(rows: 3, columns: 2), Matrix(rows: 4, columns: 4))
+        XCTAssertNil(TokenTables.layerError("forward", output: Matrix(rows: 2, columns: 4), embedding: embedding, weight: weight,
+                                            tokens: [0, 2, 1, 0], contextLength: 2, bias: nil))
+        XCTAssertEqual(TokenTables.layerError("backward", output: Matrix(rows: 2, columns: 4), embedding: embedding, weight: weight,
+                                              tokens: [0, 2, 1, 3], contextLength: 2, bias: nil),
+                       "TokenTables.backward: token 3 at position 3 outside vocabulary 0..<3 (output 2×4, embedding 3×2, weight 4×4, 4 tokens, context 2)")
+        XCTAssertEqual(TokenTables.layerError("forward", output: Matrix(rows: 2, columns: 4), embedding: embedding,
+                                              weight: Matrix(rows: 6, columns: 4), tokens: [0, 2, 1, 0], contextLength: 2, bias: nil),
+                       "TokenTables.forward: shapes do not agree: output 2×4, embedding 3×2, weight 6×4, 4 tokens, context 2")
+        XCTAssertNotNil(TokenTables.layerError("forward", output: Matrix(rows: 2, columns: 4), embedding: embedding, weight: weight,
+                                               tokens: [0, 2, 1, 0], contextLength: 2, bias: Matrix(rows: 1, columns: 3)))
         XCTAssertEqual(TokenTables.tablesError("build", tables: tables, embedding: Matrix(rows: 3, columns: 2),
                                                weight: Matrix(rows: 5, columns: 4), contextLength: 2),
                        "TokenTables.build: shapes do not agree: tables 6×4, embedding 3×2, weight 5×4, context 2")
