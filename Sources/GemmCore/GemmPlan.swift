@@ -22,6 +22,18 @@ public enum GemmForm: Sendable {
 public enum GemmBlocking {
     /// k is cut into ⌈k / 384⌉ blocks of (nearly) equal size (OpenBLAS's Haswell kc is 384 too).
     @inlinable public static var maximumKBlock: Int { 384 }
+
+    /// The number of blocks k is cut into.
+    @inlinable @inline(__always)
+    public static func kBlockCount(_ k: Int) -> Int { max(1, (k + maximumKBlock - 1) / maximumKBlock) }
+
+    /// Start and size of k-block `index` of `count`: the first k mod count blocks are one longer.
+    /// A kernel that splits a sum over k the way a product would (TokenTables) cuts it here.
+    @inlinable @inline(__always)
+    public static func kBlock(_ index: Int, of count: Int, k: Int) -> (start: Int, size: Int) {
+        let base = k / count, extra = k % count
+        return (index &* base &+ min(index, extra), base &+ (index < extra ? 1 : 0))
+    }
     /// Rows of A packed at once (a multiple of 6 and 12): 48 × 384 floats (72 KiB) stay in L2.
     /// Blocking is flat here: 6…96 rows measured within ±4% on 1024³ (48 among the best); with the
     /// 12×32 tile, 24 and 96 measured 2-6% slower than 48.
@@ -89,7 +101,7 @@ public struct GemmPlan {
         self.packedRows = packedRows
         packsA = false
         packedB = nil
-        kBlockCount = max(1, (k + GemmBlocking.maximumKBlock - 1) / GemmBlocking.maximumKBlock)
+        kBlockCount = GemmBlocking.kBlockCount(k)
         let half = tileWidth / 2
         let fullPanels = n / tileWidth, remainder = n % tileWidth
         panelCount = fullPanels + (remainder > 0 ? 1 : 0)
@@ -117,12 +129,9 @@ public struct GemmPlan {
     @inlinable
     public var blocks: Range<Int> { blockIndex < 0 ? 0..<kBlockCount : blockIndex..<(blockIndex + 1) }
 
-    /// Start and size of k-block `index`: the first k mod blockCount blocks are one longer.
+    /// Start and size of k-block `index`.
     @inlinable @inline(__always)
-    public func kBlock(_ index: Int) -> (start: Int, size: Int) {
-        let base = k / kBlockCount, extra = k % kBlockCount
-        return (index &* base &+ min(index, extra), base &+ (index < extra ? 1 : 0))
-    }
+    public func kBlock(_ index: Int) -> (start: Int, size: Int) { GemmBlocking.kBlock(index, of: kBlockCount, k: k) }
 
     @inlinable @inline(__always)
     public func panelWidth(_ panel: Int) -> Int { panel == panelCount &- 1 ? lastPanelWidth : tileWidth }

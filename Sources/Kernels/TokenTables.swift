@@ -24,10 +24,14 @@
 //   output, dOutput (B,H).
 //
 // Deterministic: the gather adds the bias and then the T rows in t order; the scatter gives
-// every row of dP_t its additions in b order; dE adds the T products dP_t·W_tᵀ in t order, each
-// computed whole. Tasks own disjoint outputs (column blocks forward, positions backward), so the
+// every row of dP_t its additions in b order; dE adds the terms of Σ_t dP_t·W_tᵀ in the order
+// and k-blocks a product accumulating over t would (the GEMM's, `GemmBlocking.kBlock`), so the
+// fused backward has the bits of the scatter-add followed by the per-position products. Tasks
+// own disjoint outputs (column blocks forward, positions backward), so the
 // bits do not depend on the thread count. No atomics.
 // Deliberately not handled: padding ids, strided views.
+
+import GemmCore
 
 public enum TokenTables {
     // MARK: Tables
@@ -136,8 +140,10 @@ public enum TokenTables {
 
     /// The backward of `forward`, without storing dP: task t scatters dOutput's rows into its own
     /// dP_t (in b order; rows no example selects are zero), then computes dWeight_t = Eᵀ·dP_t and
-    /// dP_t·W_tᵀ; dEmbedding is the sum of the latter in t order. Both are written, not
-    /// accumulated. (The bias gradient is the column sums of dOutput: `Reduce.addColumnSums`.)
+    /// dP_t·W_tᵀ, one product per k-block of H; dEmbedding is the sum of those in (t, k-block)
+    /// order, which is how a product accumulating over t (C = C + tile per k-block) adds them.
+    /// Both are written, not accumulated. (The bias gradient is the column sums of dOutput:
+    /// `Reduce.addColumnSums`.)
     public static func backward(dEmbedding: Matrix, dWeight: Matrix, dOutput: Matrix, embedding: Matrix, weight: Matrix,
                                 tokens: [Int32], contextLength: Int) {
         if let message = layerError("backward", output: dOutput, embedding: embedding, weight: weight, tokens: tokens,
@@ -147,8 +153,9 @@ public enum TokenTables {
             preconditionFailure(message)
         }
         let (v, d) = (embedding.rows, embedding.columns)
-        // dP_t·W_tᵀ per position, for the calling thread to add in t order.
-        let partials = Workspace.current.sharedFloats.reserve(contextLength &* v &* d)
+        // dP_t·W_tᵀ per position and k-block, for the calling thread to add in order.
+        let kBlocks = GemmBlocking.kBlockCount(dOutput.columns)
+        let partials = Workspace.current.sharedFloats.reserve(contextLength &* kBlocks &* v &* d)
         dEmbedding.withUnsafeMutablePointer { dE in
             dWeight.withUnsafeMutablePointer { dW in
                 dOutput.withUnsafeMutablePointer { gradient in
@@ -158,7 +165,8 @@ public enum TokenTables {
                                 var job = LayerBackwardJob(dWeight: dW, partials: partials, dOutput: UnsafePointer(gradient),
                                                            embedding: UnsafePointer(e), weight: UnsafePointer(w),
                                                            tokens: ids.baseAddress!, batch: dOutput.rows, contextLength: contextLength,
-                                                           vocabularySize: v, embeddingWidth: d, width: dOutput.columns)
+                                                           vocabularySize: v, embeddingWidth: d, width: dOutput.columns,
+                                                           kBlocks: kBlocks)
                                 let work = contextLength &* max(dOutput.rows, v &* d) &* dOutput.columns
                                 if work < 1 << 16 {
                                     for t in 0..<contextLength { layerBackwardPosition(&job, t) }
@@ -169,25 +177,25 @@ public enum TokenTables {
                         }
                     }
                 }
-                addPartials(into: dE, partials, count: v &* d, terms: contextLength)
+                addPartials(into: dE, partials, count: v &* d, terms: contextLength &* kBlocks)
             }
         }
     }
 
-    /// sum[i] = 0 + Σ_t partials[t·count + i], in t order (0 + x: the bits of adding to a cleared
-    /// sum, −0 included).
+    /// sum[i] = partials[i] + partials[count + i] + … in that order: the first term is stored as
+    /// it is, as a product's first k-block stores its tile.
     private static func addPartials(into sum: UnsafeMutablePointer<Float>, _ partials: UnsafeMutablePointer<Float>, count: Int,
                                     terms: Int) {
         var i = 0
         while i &+ 8 <= count {
-            var s = Vector8(repeating: 0)
-            for t in 0..<terms { s += load8(partials + (t &* count &+ i)) }
+            var s = load8(partials + i)
+            for term in 1..<max(1, terms) { s += load8(partials + (term &* count &+ i)) }
             store8(s, sum + i)
             i &+= 8
         }
         while i < count {
-            var s: Float = 0
-            for t in 0..<terms { s += partials[t &* count &+ i] }
+            var s = partials[i]
+            for term in 1..<max(1, terms) { s += partials[term &* count &+ i] }
             sum[i] = s
             i &+= 1
         }
@@ -440,6 +448,8 @@ private struct LayerBackwardJob {
     let vocabularySize: Int
     let embeddingWidth: Int
     let width: Int
+    /// `GemmBlocking.kBlockCount(width)`.
+    let kBlocks: Int
 }
 
 private let layerBackwardTask: Parallel.TaskFunction = { context, task in
@@ -448,7 +458,7 @@ private let layerBackwardTask: Parallel.TaskFunction = { context, task in
 
 /// Position p: dP_p in this thread's scratch, every example's dOutput row added into the row its
 /// token selects in b order, the rows no example selected zeroed; then dW_p = Eᵀ·dP_p and
-/// partial_p = dP_p·W_pᵀ while dP_p is in cache. A row's first addition is stored as 0 + dOutput
+/// dP_p·W_pᵀ (one partial per k-block) while dP_p is in cache. A row's first addition is stored as 0 + dOutput
 /// (the bits of adding to a cleared row, −0 included), so dP_p is not cleared first.
 @inline(__always)
 private func layerBackwardPosition(_ job: inout LayerBackwardJob, _ p: Int) {
@@ -475,6 +485,10 @@ private func layerBackwardPosition(_ job: inout LayerBackwardJob, _ p: Int) {
     for row in 0..<v where touched[row] == 0 { (table + row &* h).update(repeating: 0, count: h) }
     MatMul.multiply(m: d, n: h, k: v, form: .tn, a: job.embedding, lda: d, b: UnsafePointer(table), ldb: h,
                     c: job.dWeight + p &* d &* h, ldc: h, bias: nil, accumulate: false, path: .direct)
-    MatMul.multiply(m: v, n: d, k: h, form: .nt, a: UnsafePointer(table), lda: h, b: job.weight + p &* d &* h, ldb: h,
-                    c: job.partials + p &* v &* d, ldc: d, bias: nil, accumulate: false, path: .direct)
+    for block in 0..<job.kBlocks {
+        let (kStart, kSize) = GemmBlocking.kBlock(block, of: job.kBlocks, k: h)
+        MatMul.multiply(m: v, n: d, k: kSize, form: .nt, a: UnsafePointer(table + kStart), lda: h,
+                        b: job.weight + (p &* d &* h &+ kStart), ldb: h, c: job.partials + (p &* job.kBlocks &+ block) &* v &* d,
+                        ldc: d, bias: nil, accumulate: false, path: .direct)
+    }
 }

@@ -34,10 +34,12 @@ final class TokenTablesTests: XCTestCase {
     }
 
     /// The fused layer: forward bitwise `build` then `gatherSum`; backward close to the plain
-    /// loops, and each dW_t bitwise Eᵀ·dP_t on the reference scatter-add (additions in b order).
+    /// loops and bitwise the unfused pass (the reference scatter-add, then the products), with
+    /// H up to 900: dE's products in one, two and three k-blocks.
     func testFusedLayerMatchesTablesAndReference() {
         var generator = Xoshiro256(seed: 56)
-        for (batch, context, width, hidden, vocabulary) in shapes + [(256, 4, 8, 300, 65), (40, 3, 5, 37, 2)] {
+        for (batch, context, width, hidden, vocabulary) in shapes + [(256, 4, 8, 300, 65), (40, 3, 5, 37, 2), (16, 2, 3, 500, 9),
+                                                                          (8, 3, 4, 900, 5)] {
             let embedding = randomMatrix(vocabulary, width, &generator), weight = randomMatrix(context * width, hidden, &generator)
             let bias = randomMatrix(1, hidden, &generator)
             let ids = tokens(batch * context, vocabulary, &generator)
@@ -67,12 +69,16 @@ final class TokenTablesTests: XCTestCase {
                                                weight: weight, contextLength: context)
             assertClose(dEmbedding, dEmbeddingSlow, scale: Double(batch * hidden), "dEmbedding")
             assertClose(dWeight, dWeightSlow, scale: Double(batch), "dWeight")
-            // The products' inputs, bitwise: dW_t = Eᵀ·dP_t from the reference scatter.
+            // Bitwise the unfused pass: the scatter-add in b order, then dW_t = Eᵀ·dP_t and
+            // dE = Σ_t dP_t·W_tᵀ as one product accumulating over t.
+            let dEmbeddingUnfused = Matrix(rows: vocabulary, columns: width)
             for t in 0..<context {
-                let dWeightT = Matrix(rows: width, columns: hidden)
-                MatMul.multiply(dWeightT, embedding, dTables.rows(t * vocabulary ..< (t + 1) * vocabulary), form: .tn, path: .direct)
-                XCTAssertEqual(bits(dWeight.rows(t * width ..< (t + 1) * width)), bits(dWeightT), "dW_\(t) from the scatter-add in b order")
+                let dWeightT = Matrix(rows: width, columns: hidden), dTablesT = dTables.rows(t * vocabulary ..< (t + 1) * vocabulary)
+                MatMul.multiply(dWeightT, embedding, dTablesT, form: .tn, path: .direct)
+                XCTAssertEqual(bits(dWeight.rows(t * width ..< (t + 1) * width)), bits(dWeightT), "dW_\(t)")
+                MatMul.multiply(dEmbeddingUnfused, dTablesT, weight.rows(t * width ..< (t + 1) * width), form: .nt, accumulate: t > 0)
             }
+            XCTAssertEqual(bits(dEmbedding), bits(dEmbeddingUnfused), "dE \(batch)×\(context)×\(hidden), V \(vocabulary)")
         }
     }
 
