@@ -27,8 +27,8 @@
 // every row of dP_t its additions in b order; dE adds the terms of Σ_t dP_t·W_tᵀ in the order
 // and k-blocks a product accumulating over t would (the GEMM's, `GemmBlocking.kBlock`), so the
 // fused backward has the bits of the scatter-add followed by the per-position products. Tasks
-// own disjoint outputs (column blocks forward, positions backward), so the
-// bits do not depend on the thread count. No atomics.
+// own disjoint outputs (column blocks forward, positions backward), so the bits do not depend on
+// the thread count. No atomics.
 // Deliberately not handled: padding ids, strided views.
 
 import GemmCore
@@ -109,10 +109,10 @@ public enum TokenTables {
             embedding.withUnsafeMutablePointer { e in
                 weight.withUnsafeMutablePointer { w in
                     tokens.withUnsafeBufferPointer { ids in
-                        var job = LayerForwardJob(output: out, embedding: UnsafePointer(e), weight: UnsafePointer(w), bias: nil,
-                                                  tokens: ids.baseAddress!, batch: batch, contextLength: contextLength,
-                                                  vocabularySize: embedding.rows, embeddingWidth: embedding.columns,
-                                                  width: width, blockWidth: blockWidth)
+                        let layer = LayerOperands(embedding: UnsafePointer(e), weight: UnsafePointer(w), tokens: ids.baseAddress!,
+                                                  batch: batch, contextLength: contextLength, vocabularySize: embedding.rows,
+                                                  embeddingWidth: embedding.columns, width: width)
+                        var job = LayerForwardJob(operands: layer, output: out, bias: nil, blockWidth: blockWidth)
                         if let bias {
                             bias.withUnsafeMutablePointer { b in
                                 job.bias = UnsafePointer(b)
@@ -128,7 +128,8 @@ public enum TokenTables {
     }
 
     private static func runLayerForward(_ job: inout LayerForwardJob, blocks: Int) {
-        if job.batch &* job.contextLength &* job.width < 1 << 16 {
+        let layer = job.operands
+        if layer.batch &* layer.contextLength &* layer.width < 1 << 16 {
             for block in 0..<blocks { layerForwardBlock(&job, block) }
         } else {
             Parallel.run(taskCount: blocks, context: &job, layerForwardTask)
@@ -162,11 +163,11 @@ public enum TokenTables {
                     embedding.withUnsafeMutablePointer { e in
                         weight.withUnsafeMutablePointer { w in
                             tokens.withUnsafeBufferPointer { ids in
-                                var job = LayerBackwardJob(dWeight: dW, partials: partials, dOutput: UnsafePointer(gradient),
-                                                           embedding: UnsafePointer(e), weight: UnsafePointer(w),
-                                                           tokens: ids.baseAddress!, batch: dOutput.rows, contextLength: contextLength,
-                                                           vocabularySize: v, embeddingWidth: d, width: dOutput.columns,
-                                                           kBlocks: kBlocks)
+                                let layer = LayerOperands(embedding: UnsafePointer(e), weight: UnsafePointer(w),
+                                                          tokens: ids.baseAddress!, batch: dOutput.rows, contextLength: contextLength,
+                                                          vocabularySize: v, embeddingWidth: d, width: dOutput.columns)
+                                var job = LayerBackwardJob(operands: layer, dOutput: UnsafePointer(gradient), dWeight: dW,
+                                                           partials: partials, kBlocks: kBlocks)
                                 let work = contextLength &* max(dOutput.rows, v &* d) &* dOutput.columns
                                 if work < 1 << 16 {
                                     for t in 0..<contextLength { layerBackwardPosition(&job, t) }
@@ -385,17 +386,22 @@ private let gatherSumRows: Parallel.RangeFunction = { context, start, end in
     }
 }
 
-private struct LayerForwardJob {
-    let output: UnsafeMutablePointer<Float>
+/// The operands both fused passes read, by pointer.
+private struct LayerOperands {
     let embedding: UnsafePointer<Float>
     let weight: UnsafePointer<Float>
-    var bias: UnsafePointer<Float>?
     let tokens: UnsafePointer<Int32>
     let batch: Int
     let contextLength: Int
     let vocabularySize: Int
     let embeddingWidth: Int
     let width: Int
+}
+
+private struct LayerForwardJob {
+    let operands: LayerOperands
+    let output: UnsafeMutablePointer<Float>
+    var bias: UnsafePointer<Float>?
     let blockWidth: Int
 }
 
@@ -408,19 +414,20 @@ private let layerForwardTask: Parallel.TaskFunction = { context, task in
 /// bias, or its sum so far) plus the row its token selects.
 @inline(__always)
 private func layerForwardBlock(_ job: inout LayerForwardJob, _ block: Int) {
-    let (v, d, h, t) = (job.vocabularySize, job.embeddingWidth, job.width, job.contextLength)
+    let layer = job.operands
+    let (v, d, h, t) = (layer.vocabularySize, layer.embeddingWidth, layer.width, layer.contextLength)
     let first = block &* job.blockWidth
     let count = min(h, first &+ job.blockWidth) &- first
     if count <= 0 { return }
     let table = Workspace.current.tableBlock.reserve(v &* count)
     let zero = Vector8(repeating: 0)
     for p in 0..<t {
-        MatMul.multiply(m: v, n: count, k: d, form: .nn, a: job.embedding, lda: d,
-                        b: job.weight + (p &* d &* h &+ first), ldb: h, c: table, ldc: count, bias: nil, accumulate: false,
+        MatMul.multiply(m: v, n: count, k: d, form: .nn, a: layer.embedding, lda: d,
+                        b: layer.weight + (p &* d &* h &+ first), ldb: h, c: table, ldc: count, bias: nil, accumulate: false,
                         path: .direct)
-        for b in 0..<job.batch {
+        for b in 0..<layer.batch {
             let out = job.output + (b &* h &+ first)
-            let row = UnsafePointer(table + Int(job.tokens[b &* t &+ p]) &* count)
+            let row = UnsafePointer(table + Int(layer.tokens[b &* t &+ p]) &* count)
             // The first position adds to the bias (or to 0, as the gather-sum does without one).
             let base = p > 0 ? UnsafePointer(out) : job.bias.map { $0 + first }
             var j = 0
@@ -436,18 +443,11 @@ private func layerForwardBlock(_ job: inout LayerForwardJob, _ block: Int) {
 }
 
 private struct LayerBackwardJob {
-    let dWeight: UnsafeMutablePointer<Float>
-    /// T blocks of V×d: dP_t·W_tᵀ.
-    let partials: UnsafeMutablePointer<Float>
+    let operands: LayerOperands
     let dOutput: UnsafePointer<Float>
-    let embedding: UnsafePointer<Float>
-    let weight: UnsafePointer<Float>
-    let tokens: UnsafePointer<Int32>
-    let batch: Int
-    let contextLength: Int
-    let vocabularySize: Int
-    let embeddingWidth: Int
-    let width: Int
+    let dWeight: UnsafeMutablePointer<Float>
+    /// T · kBlocks blocks of V×d: dP_t·W_tᵀ over each k-block of H, t-major.
+    let partials: UnsafeMutablePointer<Float>
     /// `GemmBlocking.kBlockCount(width)`.
     let kBlocks: Int
 }
@@ -458,18 +458,19 @@ private let layerBackwardTask: Parallel.TaskFunction = { context, task in
 
 /// Position p: dP_p in this thread's scratch, every example's dOutput row added into the row its
 /// token selects in b order, the rows no example selected zeroed; then dW_p = Eᵀ·dP_p and
-/// dP_p·W_pᵀ (one partial per k-block) while dP_p is in cache. A row's first addition is stored as 0 + dOutput
-/// (the bits of adding to a cleared row, −0 included), so dP_p is not cleared first.
+/// dP_p·W_pᵀ (one partial per k-block) while dP_p is in cache. A row's first addition is stored
+/// as 0 + dOutput (the bits of adding to a cleared row, −0 included), so dP_p is not cleared first.
 @inline(__always)
 private func layerBackwardPosition(_ job: inout LayerBackwardJob, _ p: Int) {
-    let (v, d, h, t) = (job.vocabularySize, job.embeddingWidth, job.width, job.contextLength)
+    let layer = job.operands
+    let (v, d, h, t) = (layer.vocabularySize, layer.embeddingWidth, layer.width, layer.contextLength)
     let workspace = Workspace.current
     let table = workspace.tableBlock.reserve(v &* h)
     let touched = workspace.flags.reserve(v)
     touched.update(repeating: 0, count: v)
     let zero = Vector8(repeating: 0)
-    for b in 0..<job.batch {
-        let token = Int(job.tokens[b &* t &+ p])
+    for b in 0..<layer.batch {
+        let token = Int(layer.tokens[b &* t &+ p])
         let target = table + token &* h
         let source = job.dOutput + b &* h
         var j = 0
@@ -483,12 +484,12 @@ private func layerBackwardPosition(_ job: inout LayerBackwardJob, _ p: Int) {
         }
     }
     for row in 0..<v where touched[row] == 0 { (table + row &* h).update(repeating: 0, count: h) }
-    MatMul.multiply(m: d, n: h, k: v, form: .tn, a: job.embedding, lda: d, b: UnsafePointer(table), ldb: h,
+    MatMul.multiply(m: d, n: h, k: v, form: .tn, a: layer.embedding, lda: d, b: UnsafePointer(table), ldb: h,
                     c: job.dWeight + p &* d &* h, ldc: h, bias: nil, accumulate: false, path: .direct)
     for block in 0..<job.kBlocks {
         let (kStart, kSize) = GemmBlocking.kBlock(block, of: job.kBlocks, k: h)
         MatMul.multiply(m: v, n: d, k: kSize, form: .nt, a: UnsafePointer(table + kStart), lda: h,
-                        b: job.weight + (p &* d &* h &+ kStart), ldb: h, c: job.partials + (p &* job.kBlocks &+ block) &* v &* d,
+                        b: layer.weight + (p &* d &* h &+ kStart), ldb: h, c: job.partials + (p &* job.kBlocks &+ block) &* v &* d,
                         ldc: d, bias: nil, accumulate: false, path: .direct)
     }
 }
