@@ -271,7 +271,8 @@ public enum TokenTables {
         }
     }
 
-    /// The plain loops for `buildBackward`. The oracle.
+    /// The plain loops for the products of `backward`, from a given dTables: dWeight_t =
+    /// Eᵀ·dTables_t and dEmbedding = Σ_t dTables_t·W_tᵀ. The oracle.
     public static func referenceBuildBackward(dEmbedding: Matrix, dWeight: Matrix, dTables: Matrix,
                                               embedding: Matrix, weight: Matrix, contextLength: Int) {
         let (v, d, h) = (embedding.rows, embedding.columns, weight.columns)
@@ -312,9 +313,10 @@ public enum TokenTables {
         }
     }
 
-    /// The plain loop for `gatherSumBackward`, in b order. The oracle.
+    /// The plain loop for the scatter-add of `backward` (the gradient of `gatherSum` with respect
+    /// to the tables), in b order. The oracle.
     public static func referenceGatherSumBackward(dTables: Matrix, dOutput: Matrix, tokens: [Int32], contextLength: Int) {
-        if let message = gatherError("gatherSumBackward", output: dOutput, tables: dTables, tokens: tokens, contextLength: contextLength, bias: nil) {
+        if let message = gatherError("referenceGatherSumBackward", output: dOutput, tables: dTables, tokens: tokens, contextLength: contextLength, bias: nil) {
             preconditionFailure(message)
         }
         let v = dTables.rows / contextLength
