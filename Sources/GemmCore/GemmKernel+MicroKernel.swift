@@ -106,11 +106,13 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         row += ldc
     }
 
-    /// Asks for the `rows` × NR tile of C at `c` in L2. The tile a kernel adds to is, on large
+    /// Asks for the `rows` × NR tile of C at `c` in L2, at the start of every full tile, so that
+    /// the kernel's k loop (~kc·6 cycles) hides the fetch. A tile the kernel adds to is, on large
     /// products, long gone from L2 by then (the block loop visits the whole of C between two
-    /// k-blocks), and the kernel's k loop (~kc·6 cycles) hides the fetch. 1024³ on one thread:
-    /// +8.5% (median of 10 interleaved pairs); prefetching the tiles that are only written
-    /// measured no better.
+    /// k-blocks). A tile that is only written costs the same fetch: each store to a line not in
+    /// cache must first read it (read-for-ownership), and twelve such stores at the tile's end
+    /// stall the core when C is larger than the cache (the single k-block products with 4096
+    /// columns, such as config C's output layer).
     @inlinable @inline(__always)
     static func prefetchTile(_ c: UnsafeMutablePointer<Float>, rows: Int, _ ldc: Int) {
         let h = halfWidth
@@ -128,7 +130,7 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
                                 _ b: UnsafePointer<Float>, _ bStep: Int,
                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
         let h = halfWidth
-        if store.addsToC { prefetchTile(c, rows: 6, ldc) }
+        prefetchTile(c, rows: 6, ldc)
         var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
         var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
         var c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
@@ -168,7 +170,7 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
     static func microKernelTwelveFull(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
         let h = halfWidth
-        if store.addsToC { prefetchTile(c, rows: 12, ldc) }
+        prefetchTile(c, rows: 12, ldc)
         var c00 = Vector(), c01 = Vector()
         var c10 = Vector(), c11 = Vector()
         var c20 = Vector(), c21 = Vector()
