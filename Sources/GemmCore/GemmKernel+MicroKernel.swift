@@ -136,7 +136,7 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         var c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
         var ap = a, bp = b
         let o1 = o.o1, o2 = o.o2, o3 = o.o3, o4 = o.o4, o5 = o.o5
-        for _ in 0..<kc {
+        @inline(__always) func step(_ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>) {
             let b0 = loadTile(bp), b1 = loadTile(bp + h)
             var x = Vector(repeating: ap[0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
@@ -150,8 +150,25 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
             c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
             x = Vector(repeating: ap[o5])
             c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        }
+        // Four p per trip: one rolled trip spends two pointer bumps and a compare-and-branch (which
+        // LLVM lays out as two branches) on twelve FMAs. The order of each accumulator's FMAs is
+        // unchanged, so the bits are too.
+        var remaining = kc
+        while remaining >= 4 {
+            step(ap, bp)
+            step(ap + aStep, bp + bStep)
+            step(ap + 2 &* aStep, bp + 2 &* bStep)
+            step(ap + 3 &* aStep, bp + 3 &* bStep)
+            ap += 4 &* aStep
+            bp += 4 &* bStep
+            remaining &-= 4
+        }
+        while remaining > 0 {
+            step(ap, bp)
             ap += aStep
             bp += bStep
+            remaining &-= 1
         }
         var row = c
         storeFullTileRow(c00, c01, &row, ldc, store)
