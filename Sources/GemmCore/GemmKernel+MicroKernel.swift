@@ -245,6 +245,53 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
         storeFullTileRow(c110, c111, &row, ldc, store)
     }
 
+    /// One k-block of a `rows`×NR tile (1...5 rows) from a packed A panel read with stride
+    /// `aStep`, stored straight into C: the last rows of a block whose row count is not a multiple
+    /// of six (4 of 256, 2 of 512). Only `rows` rows are computed, where the 6-row kernel would
+    /// spend a third or more of its FMAs on padding and then copy through the edge tile. Each
+    /// element's arithmetic is exactly `microKernelFull`'s. Inlined with a constant `rows`, so
+    /// that the unused accumulators and their FMAs fold away.
+    @inlinable @inline(__always)
+    static func microKernelPartialRows(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int,
+                                       _ b: UnsafePointer<Float>, rows: Int,
+                                       _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        let h = halfWidth
+        prefetchTile(c, rows: rows, ldc)
+        var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
+        var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
+        var c40 = Vector(), c41 = Vector()
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let b0 = loadTile(bp), b1 = loadTile(bp + h)
+            var x = Vector(repeating: ap[0])
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            if rows > 1 {
+                x = Vector(repeating: ap[1])
+                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            }
+            if rows > 2 {
+                x = Vector(repeating: ap[2])
+                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            }
+            if rows > 3 {
+                x = Vector(repeating: ap[3])
+                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            }
+            if rows > 4 {
+                x = Vector(repeating: ap[4])
+                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            }
+            ap += aStep
+            bp += width
+        }
+        var row = c
+        storeFullTileRow(c00, c01, &row, ldc, store)
+        if rows > 1 { storeFullTileRow(c10, c11, &row, ldc, store) }
+        if rows > 2 { storeFullTileRow(c20, c21, &row, ldc, store) }
+        if rows > 3 { storeFullTileRow(c30, c31, &row, ldc, store) }
+        if rows > 4 { storeFullTileRow(c40, c41, &row, ldc, store) }
+    }
+
     /// One k-block of a 6×NR/2 tile (the last column panel when N mod NR is 1...NR/2).
     @inlinable @inline(__always)
     static func microKernelHalf(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ o: RowOffsets,
@@ -338,6 +385,19 @@ public enum GemmKernel<Vector: SIMD> where Vector.Scalar == Float {
     static func kernelPackedTwelve(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
         microKernelTwelveFull(kc, a, b, c, ldc, store)
+    }
+
+    /// `microKernelPartialRows` for a full-width panel of packed B; `rows` is 1...5.
+    @inlinable @inline(never)
+    static func kernelPackedPartialRows(_ kc: Int, _ a: UnsafePointer<Float>, _ aStep: Int, _ b: UnsafePointer<Float>,
+                                        rows: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ store: TileStore) {
+        switch rows {
+        case 1: microKernelPartialRows(kc, a, aStep, b, rows: 1, c, ldc, store)
+        case 2: microKernelPartialRows(kc, a, aStep, b, rows: 2, c, ldc, store)
+        case 3: microKernelPartialRows(kc, a, aStep, b, rows: 3, c, ldc, store)
+        case 4: microKernelPartialRows(kc, a, aStep, b, rows: 4, c, ldc, store)
+        default: microKernelPartialRows(kc, a, aStep, b, rows: 5, c, ldc, store)
+        }
     }
 
     @inlinable @inline(never)

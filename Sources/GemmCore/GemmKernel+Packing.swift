@@ -97,6 +97,31 @@ extension GemmKernel {
         let panelRows = packedRows
         var panel = destination
         var panelRow = 0
+        if plan.form == .tn {
+            // A is stored k×m: one p's rows of the block are contiguous. Copy them p by p into
+            // every full panel, reading A in order; one panel at a time would read each p's few
+            // values lda apart, and every pass would fetch the same lines again.
+            let fullPanels = rows / panelRows
+            let panelStride = panelRows &* kSize
+            var source = plan.a + (kStart &* plan.lda &+ rowStart)
+            var target = destination
+            for _ in 0..<(fullPanels > 0 ? kSize : 0) {
+                var s = source, d = target
+                for _ in 0..<fullPanels {
+                    if panelRows == 12 {
+                        store8(load8(s), d)
+                        moveFloats(s + 8, d + 8, as: SIMD4<Float>.self)
+                    } else {
+                        moveFloats(s, d, as: SIMD4<Float>.self)
+                        moveFloats(s + 4, d + 4, as: SIMD2<Float>.self)
+                    }
+                    s += panelRows; d += panelStride
+                }
+                source += plan.lda; target += panelRows
+            }
+            panel += fullPanels &* panelStride
+            panelRow = fullPanels &* panelRows
+        }
         while panelRow < rows {
             if panelRows == 12 && rows &- panelRow >= 12 {
                 packTwelveRows(plan, row: rowStart &+ panelRow, kStart: kStart, kSize: kSize, into: panel)
@@ -114,6 +139,13 @@ extension GemmKernel {
             panel += panelRows &* kSize
             panelRow &+= panelRows
         }
+    }
+
+    /// Copies one `Chunk` of floats from `source` to `destination` (unaligned).
+    @inlinable @inline(__always)
+    static func moveFloats<Chunk: SIMD>(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
+                                        as chunk: Chunk.Type) where Chunk.Scalar == Float {
+        UnsafeMutableRawPointer(destination).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: Chunk.self), as: Chunk.self)
     }
 
     /// Packs twelve rows of A from `row` (all present) as [kSize][12]: the same values as two

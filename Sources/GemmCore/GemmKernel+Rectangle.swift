@@ -26,8 +26,18 @@ extension GemmKernel {
                 var rowStart = rows.lowerBound
                 while rowStart < rows.upperBound {
                     let blockRows = min(rowBlock, rows.upperBound &- rowStart)
+                    var blockA = packedA
                     if let packedA {
-                        packABlock(plan, rowStart: rowStart, rows: blockRows, kStart: kStart, kSize: kSize, into: packedA)
+                        if plan.packsWholeA {
+                            // One task computes every chunk, from the first: later chunks find A packed.
+                            let block = packedA + plan.wholePackedAOffset(kStart: kStart, kSize: kSize, rowStart: rowStart)
+                            if chunkStart == 0 {
+                                packABlock(plan, rowStart: rowStart, rows: blockRows, kStart: kStart, kSize: kSize, into: block)
+                            }
+                            blockA = block
+                        } else {
+                            packABlock(plan, rowStart: rowStart, rows: blockRows, kStart: kStart, kSize: kSize, into: packedA)
+                        }
                     }
                     for panel in chunkStart..<chunkEnd {
                         let panelWidth = plan.panelWidth(panel)
@@ -50,7 +60,7 @@ extension GemmKernel {
                         let store = TileStore(addsToC: !isFirstBlock || plan.accumulate, bias: tileBias)
                         let tileTarget = TileTarget(c: plan.c, ldc: plan.ldc, column: column, columns: columns,
                                                     panelWidth: panelWidth, store: store, edgeTile: edgeTile)
-                        if let packedA {
+                        if let packedA = blockA {
                             // Full MR-row panels in one tile; a last column panel with at most
                             // `columnKernelMaximum` columns a column at a time; other partial panels
                             // (and the narrow last column panel) six rows at a time, reading the
@@ -77,8 +87,14 @@ extension GemmKernel {
                                 } else {
                                     var sixRows = 0
                                     while sixRows < tileRows {
-                                        computeSixRows(tileTarget, row: i &+ sixRows, rows: min(6, tileRows &- sixRows), kSize: kSize,
-                                                       a: aPanel + sixRows, aStep: panelRows, offsets: .packed, b: bPanel, bStep: bStep)
+                                        let pieceRows = min(6, tileRows &- sixRows)
+                                        if pieceRows < 6 && columns == width && bStep == width {
+                                            kernelPackedPartialRows(kSize, aPanel + sixRows, panelRows, bPanel, rows: pieceRows,
+                                                                    plan.c + ((i &+ sixRows) &* plan.ldc &+ column), plan.ldc, store)
+                                        } else {
+                                            computeSixRows(tileTarget, row: i &+ sixRows, rows: pieceRows, kSize: kSize,
+                                                           a: aPanel + sixRows, aStep: panelRows, offsets: .packed, b: bPanel, bStep: bStep)
+                                        }
                                         sixRows &+= 6
                                     }
                                 }

@@ -43,6 +43,9 @@ public enum GemmBlocking {
     @inlinable public static var columnsPerChunk: Int { 1024 }
     /// Up to this many floats, B is packed whole rather than block by block (512 KiB).
     @inlinable public static var wholePackedBMaximum: Int { 1 << 17 }
+    /// Up to this many floats (1 MiB), a product computed by one task in several column chunks
+    /// packs all of A once, in the first chunk, instead of again in every chunk.
+    @inlinable public static var wholePackedAMaximum: Int { 1 << 18 }
     /// Up to this many columns of C, the packed path reads a `.nn` A in place.
     @inlinable public static var directAMaximumColumns: Int { 128 }
     /// Below this many multiply-adds (m·n·k) a product takes the direct path.
@@ -66,6 +69,10 @@ public struct GemmPlan {
     /// Rows of a packed A micro-panel: the instance's `GemmKernel.packedRows`, 6 or 12.
     public let packedRows: Int
     public var packsA: Bool
+    /// All of A (every k-block) is packed into the scratch once, in the first column chunk, and
+    /// read from there by the later ones: set only where one task computes every chunk (Kernels'
+    /// driver decides).
+    public var packsWholeA: Bool
     /// Packed B: one block (`blockPanels` × k-block `blockIndex`) at a time, shared by the
     /// threads, for a large B; a compute task's own copy of the panels it reads for a small one
     /// (`packsBInTask`); nil when B is read in place.
@@ -100,6 +107,7 @@ public struct GemmPlan {
         self.tileWidth = tileWidth
         self.packedRows = packedRows
         packsA = false
+        packsWholeA = false
         packedB = nil
         kBlockCount = GemmBlocking.kBlockCount(k)
         let half = tileWidth / 2
@@ -150,12 +158,31 @@ public struct GemmPlan {
         packedB == nil && panels.contains(panelCount &- 1) && n % tileWidth != 0
     }
 
+    /// Rows of A as packed whole (`packsWholeA`): m rounded up to whole micro-panels.
+    @inlinable
+    public var wholePackedARows: Int { (m &+ packedRows &- 1) / packedRows &* packedRows }
+
+    /// Where the block of A for k-block (`kStart`, `kSize`) and rows from `rowStart` lives in a
+    /// whole packed A: k-block after k-block, each [panel][kSize][packedRows].
+    @inlinable @inline(__always)
+    public func wholePackedAOffset(kStart: Int, kSize: Int, rowStart: Int) -> Int {
+        kStart &* wholePackedARows &+ rowStart &* kSize
+    }
+
+    /// Whether a product that one task computes in column chunks may pack A whole: several chunks,
+    /// and an A small enough (`GemmBlocking.wholePackedAMaximum`).
+    @inlinable
+    public var mayPackWholeA: Bool {
+        packsA && partCount == 1 && panelCount > panelsPerChunk && wholePackedARows &* k <= GemmBlocking.wholePackedAMaximum
+    }
+
     /// Floats of scratch that computing `panels` needs, per kind (0: none).
     @inlinable
     public func scratchCounts(panels: Range<Int>) -> (packedA: Int, bTail: Int, edgeTile: Int) {
         let maxK = kBlock(0).size
+        let packedAFloats = packsWholeA ? wholePackedARows &* k : GemmBlocking.rowBlock &* maxK
         // Packed A gets NR/2 floats of padding: `microKernelColumns` loads a whole vector per p.
-        return (packsA ? GemmBlocking.rowBlock &* maxK &+ tileWidth / 2 : 0,
+        return (packsA ? packedAFloats &+ tileWidth / 2 : 0,
                 copiesLastPanel(panels) ? maxK &* tileWidth : 0,
                 6 &* tileWidth)
     }

@@ -9,7 +9,7 @@ final class MatMulTests: XCTestCase {
     let sizes: [(m: Int, n: Int, k: Int)] = [
         (1, 1, 1), (1, 7, 13), (7, 1, 13), (6, 16, 1), (7, 13, 65), (13, 65, 7), (65, 17, 33),
         (5, 24, 400), (12, 9, 257), (33, 40, 3), (2, 257, 5), (19, 8, 769), (30, 64, 50), (47, 96, 21),
-        (25, 35, 40), (14, 38, 70),
+        (25, 35, 40), (14, 38, 70), (22, 150, 30), (40, 70, 90),
     ]
 
     func testEveryFormAndPathMatchesDoubleReference() {
@@ -115,6 +115,34 @@ final class MatMulTests: XCTestCase {
             }
             XCTAssertEqual(results[1], results[0], "\(form): 2 threads")
             XCTAssertEqual(results[2], results[0], "\(form): direct path")
+        }
+    }
+
+    /// Products one task computes in several column chunks, with A packed whole in the first
+    /// (block-packed and whole-packed B, one and two k-blocks): bitwise against the direct path.
+    func testWholePackedAAcrossColumnChunks() {
+        var generator = Xoshiro256(seed: 7)
+        for (m, n, k) in [(20, 2100, 30), (13, 1100, 400), (50, 1500, 700)] {
+            for form in MatMulForm.allCases {
+                let (a, b) = randomOperands(form, m: m, n: n, k: k, &generator)
+                let bias = randomMatrix(1, n, &generator)
+                let start = randomMatrix(m, n, &generator)
+                // The shape qualifies (the plan's operands are never read here).
+                let dummy = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+                defer { dummy.deallocate() }
+                var plan = GemmPlan(m: m, n: n, k: k, form: form.gemmForm, a: dummy, lda: 1, b: dummy, ldb: 1,
+                                    c: dummy, ldc: 1, bias: nil, accumulate: false, tileWidth: 16, packedRows: 6)
+                plan.packsA = true
+                XCTAssertTrue(plan.mayPackWholeA, "\(form) \(m)×\(n)×\(k)")
+                var results: [[UInt32]] = []
+                for (path, threads) in [(MatMulPath.packed, 1), (.packed, 2), (.direct, 1)] {
+                    let c = copyOf(start)
+                    withThreads(threads) { MatMul.multiply(c, a, b, form: form, accumulate: true, bias: bias, path: path) }
+                    results.append(bits(c))
+                }
+                XCTAssert(results[0] == results[2], "\(form) \(m)×\(n)×\(k): packed differs from direct")
+                XCTAssert(results[1] == results[2], "\(form) \(m)×\(n)×\(k): 2 threads differ from direct")
+            }
         }
     }
 
