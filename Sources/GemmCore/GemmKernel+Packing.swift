@@ -7,15 +7,16 @@ extension GemmKernel {
     @inlinable
     public static func packBPanels(_ plan: GemmPlan, panels: Range<Int>) {
         guard let packed = plan.packedB else { return }
-        // Full panels of an in-place row-major B are copied 128 columns at a time, row by row, so that
-        // each row of B is read in runs of 512 bytes instead of strided 64-byte pieces.
+        // Full panels of an in-place row-major B are copied up to 1024 columns at a time, row by
+        // row, so that each row of B is read in runs of up to 4 KiB: runs of 512 bytes, each on a
+        // new page, are too short for the hardware prefetcher, and the loads wait on memory.
         let half = halfWidth
         let fullPanels = plan.form == .nt ? panels.lowerBound : min(panels.upperBound, plan.n / width)
         for block in plan.blocks {
             let (kStart, kSize) = plan.kBlock(block)
             var panel = panels.lowerBound
             while panel < fullPanels {
-                let groupEnd = min(panel &+ 128 / width, fullPanels)
+                let groupEnd = min(panel &+ 1024 / width, fullPanels)
                 var source = plan.b + (kStart &* plan.ldb &+ panel &* width)
                 let destination = packed + plan.packedPanelOffset(kStart: kStart, kSize: kSize, panel: panel)
                 let panelStride = kSize &* width
@@ -148,9 +149,9 @@ extension GemmKernel {
         UnsafeMutableRawPointer(destination).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: Chunk.self), as: Chunk.self)
     }
 
-    /// Packs twelve rows of A from `row` (all present) as [kSize][12]: the same values as two
-    /// `packSixRows` calls, with half the stores (one 8- and one 4-float store per p where those
-    /// make four).
+    /// Packs twelve rows of a `.nn`/`.nt` A from `row` (all present) as [kSize][12]: the same
+    /// values as two `packSixRows` calls, with half the stores (one 8- and one 4-float store per p
+    /// where those make four). A `.tn` A's full panels are packed by `packABlock` itself.
     @inlinable @inline(__always)
     static func packTwelveRows(_ plan: GemmPlan, row i: Int, kStart: Int, kSize: Int,
                                into destination: UnsafeMutablePointer<Float>) {
@@ -158,17 +159,6 @@ extension GemmKernel {
         var d = destination
         @inline(__always) func storeLow(_ value: Vector8, _ target: UnsafeMutablePointer<Float>) {
             UnsafeMutableRawPointer(target).storeBytes(of: value.lowHalf, as: SIMD4<Float>.self)
-        }
-        if plan.form == .tn {
-            // A is stored k×m: the twelve values for one p are contiguous.
-            var s = plan.a + (kStart &* lda &+ i)
-            for _ in 0..<kSize {
-                store8(load8(s), d)
-                UnsafeMutableRawPointer(d + 8).storeBytes(of: UnsafeRawPointer(s + 8).loadUnaligned(as: SIMD4<Float>.self),
-                                                          as: SIMD4<Float>.self)
-                s += lda; d += 12
-            }
-            return
         }
         let s0 = plan.a + (i &* lda &+ kStart)
         let s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda
@@ -213,8 +203,8 @@ extension GemmKernel {
             if valid == 6 {
                 // One 16-byte and one 8-byte move per p instead of six scalar ones.
                 for _ in 0..<kSize {
-                    UnsafeMutableRawPointer(d).storeBytes(of: UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(d + 4).storeBytes(of: UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
+                    moveFloats(s, d, as: SIMD4<Float>.self)
+                    moveFloats(s + 4, d + 4, as: SIMD2<Float>.self)
                     s += lda; d += step
                 }
             } else {

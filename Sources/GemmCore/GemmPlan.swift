@@ -69,10 +69,6 @@ public struct GemmPlan {
     /// Rows of a packed A micro-panel: the instance's `GemmKernel.packedRows`, 6 or 12.
     public let packedRows: Int
     public var packsA: Bool
-    /// All of A (every k-block) is packed into the scratch once, in the first column chunk, and
-    /// read from there by the later ones: set only where one task computes every chunk (Kernels'
-    /// driver decides).
-    public var packsWholeA: Bool
     /// Packed B: one block (`blockPanels` × k-block `blockIndex`) at a time, shared by the
     /// threads, for a large B; a compute task's own copy of the panels it reads for a small one
     /// (`packsBInTask`); nil when B is read in place.
@@ -107,7 +103,6 @@ public struct GemmPlan {
         self.tileWidth = tileWidth
         self.packedRows = packedRows
         packsA = false
-        packsWholeA = false
         packedB = nil
         kBlockCount = GemmBlocking.kBlockCount(k)
         let half = tileWidth / 2
@@ -169,10 +164,13 @@ public struct GemmPlan {
         kStart &* wholePackedARows &+ rowStart &* kSize
     }
 
-    /// Whether a product that one task computes in column chunks may pack A whole: several chunks,
-    /// and an A small enough (`GemmBlocking.wholePackedAMaximum`).
+    /// All of A (every k-block) is packed into the scratch once, in the first column chunk, and
+    /// read from there by the later ones: where one task computes several chunks and A is small
+    /// enough (`GemmBlocking.wholePackedAMaximum`). Only with one task: the pool hands tasks to
+    /// whichever thread claims them, so A packed in one thread's scratch may not be there for the
+    /// next chunk.
     @inlinable
-    public var mayPackWholeA: Bool {
+    public var packsWholeA: Bool {
         packsA && partCount == 1 && panelCount > panelsPerChunk && wholePackedARows &* k <= GemmBlocking.wholePackedAMaximum
     }
 

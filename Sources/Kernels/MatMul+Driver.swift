@@ -72,9 +72,6 @@ extension MatMul {
     private static func execute(_ plan: inout GemmPlan, direct: Bool, threads: Int, tasks: GemmTasks) {
         let workspace = Workspace.current
         chooseSplit(&plan, threads: threads)
-        // Only where one task computes every chunk: the pool hands tasks to whichever thread
-        // claims them, so a packed A in one thread's scratch is not there for the next chunk.
-        plan.packsWholeA = plan.mayPackWholeA
         // A small B is packed whole, by each compute task for itself: the panels it reads (all
         // of them for a row split) go into its own workspace, with no barrier before it
         // computes. A panel packed by the other core costs far more to read than to pack again

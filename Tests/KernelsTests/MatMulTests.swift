@@ -133,7 +133,7 @@ final class MatMulTests: XCTestCase {
                 var plan = GemmPlan(m: m, n: n, k: k, form: form.gemmForm, a: dummy, lda: 1, b: dummy, ldb: 1,
                                     c: dummy, ldc: 1, bias: nil, accumulate: false, tileWidth: 16, packedRows: 6)
                 plan.packsA = true
-                XCTAssertTrue(plan.mayPackWholeA, "\(form) \(m)×\(n)×\(k)")
+                XCTAssertTrue(plan.packsWholeA, "\(form) \(m)×\(n)×\(k)")
                 var results: [[UInt32]] = []
                 for (path, threads) in [(MatMulPath.packed, 1), (.packed, 2), (.direct, 1)] {
                     let c = copyOf(start)
