@@ -111,69 +111,114 @@ private struct CrossEntropyJob {
 
 private let crossEntropyRows: Parallel.RangeFunction = { context, start, end in
     let job = context.assumingMemoryBound(to: CrossEntropyJob.self).pointee
-    let columns = job.columns
-    let vectorEnd = columns & ~7
-    let tail = columns &- vectorEnd
-    // A row of at least 8 with a ragged end covers it with one more full vector over the last 8
-    // columns, overlapping the previous one; the overlap is masked out of the sum, and its stores
-    // write the very values the main loop writes (the same exp of the same inputs), so the bits
-    // do not change. Rows under 8 go lane by lane.
-    let overlaps = tail > 0 && columns >= 8
-    let lastStart = columns &- 8
-    // Lanes of the last vector that the main loop did not already cover.
-    let freshLanes = Vector8(0, 1, 2, 3, 4, 5, 6, 7) .>= Vector8(repeating: Float(8 &- tail))
+    let shape = SoftmaxRow(columns: job.columns)
     for row in start..<end {
-        let x = job.logits + row &* columns
-        // Maximum.
+        let x = job.logits + row &* job.columns
+        let rowMaximum = shape.maximum(x)
+        let target = Int(job.targets[row])
+        // Read before the backward overwrites the row with e^{x − max}.
+        let targetShifted = Double(x[target] - rowMaximum)
+        let sum = job.writesGradient ? shape.exponentiate(x, shift: rowMaximum, writingTo: x)
+                                     : shape.sumOfExponentials(x, shift: rowMaximum)
+        job.rowLosses[row] = log(sum) - targetShifted
+        if job.writesGradient {
+            shape.scale(x, by: Float(Double(job.gradientScale) / sum))
+            x[target] = x[target] - job.gradientScale
+        }
+    }
+}
+
+/// One row of `columns` logits as the softmax kernels walk it: 8-lane vectors, then a ragged end.
+/// Every softmax kernel goes through it, so that they all round alike and can be compared bit for
+/// bit.
+///
+/// A row of at least 8 with a ragged end covers it with one more full vector over the last 8
+/// columns, overlapping the previous one; the overlap is masked out of the sum, and its stores
+/// write the very values the main loop writes (the same exp of the same inputs), so the bits do
+/// not change. Rows under 8 go lane by lane.
+struct SoftmaxRow {
+    let vectorEnd: Int
+    let tail: Int
+    let overlaps: Bool
+    let lastStart: Int
+    /// Lanes of the last vector that the main loop did not already cover.
+    let freshLanes: SIMDMask<SIMD8<Int32>>
+
+    @inline(__always)
+    init(columns: Int) {
+        vectorEnd = columns & ~7
+        tail = columns &- vectorEnd
+        overlaps = tail > 0 && columns >= 8
+        lastStart = columns &- 8
+        freshLanes = Vector8(0, 1, 2, 3, 4, 5, 6, 7) .>= Vector8(repeating: Float(8 &- tail))
+    }
+
+    @inline(__always)
+    func maximum(_ x: UnsafePointer<Float>) -> Float {
         var maxVector = Vector8(repeating: -.infinity)
         var j = 0
-        while j < vectorEnd { maxVector = maximum(maxVector, load8(x + j)); j &+= 8 }
-        if overlaps { maxVector = maximum(maxVector, load8(x + lastStart)) }
+        while j < vectorEnd { maxVector = Kernels.maximum(maxVector, load8(x + j)); j &+= 8 }
+        if overlaps { maxVector = Kernels.maximum(maxVector, load8(x + lastStart)) }
         // Lane by lane: `SIMD.max()` is a generic call in the standard library, not inlined.
         var rowMaximum = maxVector[0]
         for lane in 1..<8 where maxVector[lane] > rowMaximum { rowMaximum = maxVector[lane] }
         if !overlaps { for t in 0..<tail where x[vectorEnd &+ t] > rowMaximum { rowMaximum = x[vectorEnd &+ t] } }
+        return rowMaximum
+    }
+
+    /// Σ e^{x − shift}, eight Float partial sums combined in Double.
+    @inline(__always)
+    func sumOfExponentials(_ x: UnsafePointer<Float>, shift: Float) -> Double {
+        walk(x, shift: shift, writes: false, to: UnsafeMutablePointer(mutating: x))
+    }
+
+    /// Σ e^{x − shift} as `sumOfExponentials`, and e^{x − shift} stored to `destination`, which
+    /// may be `x` itself.
+    @inline(__always)
+    func exponentiate(_ x: UnsafePointer<Float>, shift: Float, writingTo destination: UnsafeMutablePointer<Float>) -> Double {
+        walk(x, shift: shift, writes: true, to: destination)
+    }
+
+    @inline(__always)
+    private func walk(_ x: UnsafePointer<Float>, shift rowMaximum: Float, writes: Bool, to destination: UnsafeMutablePointer<Float>) -> Double {
         let shift = Vector8(repeating: rowMaximum)
-        let target = Int(job.targets[row])
-        // Read before the backward overwrites the row with e^{x − max}.
-        let targetShifted = Double(x[target] - rowMaximum)
         // The last vector's exponentials, from the inputs before the main loop overwrites them.
         let lastExp = overlaps ? FastMath.exp(load8(x + lastStart) - shift) : Vector8()
-        // Σ e^{x − max}, lanes combined in Double. The backward keeps e^{x − max} in place.
         var sumVector = Vector8()
-        j = 0
+        var j = 0
         while j < vectorEnd {
             let e = FastMath.exp(load8(x + j) - shift)
-            if job.writesGradient { store8(e, x + j) }
+            if writes { store8(e, destination + j) }
             sumVector = sumVector + e
             j &+= 8
         }
         var tailSum: Float = 0
         if overlaps {
-            if job.writesGradient { store8(lastExp, x + lastStart) }
+            if writes { store8(lastExp, destination + lastStart) }
             sumVector = sumVector + lastExp.replacing(with: 0, where: .!freshLanes)
         } else if tail > 0 {
             var e = FastMath.exp(loadPartial8(x + vectorEnd, tail) - shift)
             for lane in tail..<8 { e[lane] = 0 }
-            if job.writesGradient { storePartial8(e, x + vectorEnd, tail) }
+            if writes { storePartial8(e, destination + vectorEnd, tail) }
             tailSum = e.sum()
         }
         var sum = 0.0
         for lane in 0..<8 { sum += Double(sumVector[lane]) }
-        sum += Double(tailSum)
-        job.rowLosses[row] = log(sum) - targetShifted
-        if job.writesGradient {
-            let factor = Vector8(repeating: Float(Double(job.gradientScale) / sum))
-            // The last vector first: it reads e before the main loop scales the overlap.
-            let lastScaled = overlaps ? load8(x + lastStart) * factor : Vector8()
-            j = 0
-            while j < vectorEnd { store8(load8(x + j) * factor, x + j); j &+= 8 }
-            if overlaps {
-                store8(lastScaled, x + lastStart)
-            } else if tail > 0 {
-                storePartial8(loadPartial8(x + vectorEnd, tail) * factor, x + vectorEnd, tail)
-            }
-            x[target] = x[target] - job.gradientScale
+        return sum + Double(tailSum)
+    }
+
+    /// x ← x · factor, elementwise.
+    @inline(__always)
+    func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float) {
+        let factor = Vector8(repeating: factor)
+        // The last vector first: it reads its inputs before the main loop scales the overlap.
+        let lastScaled = overlaps ? load8(x + lastStart) * factor : Vector8()
+        var j = 0
+        while j < vectorEnd { store8(load8(x + j) * factor, x + j); j &+= 8 }
+        if overlaps {
+            store8(lastScaled, x + lastStart)
+        } else if tail > 0 {
+            storePartial8(loadPartial8(x + vectorEnd, tail) * factor, x + vectorEnd, tail)
         }
     }
 }

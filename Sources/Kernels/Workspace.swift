@@ -53,8 +53,10 @@ final class Workspace {
     var doubles = ScratchBuffer<Double>()
     /// Per-row marks (TokenTables' scatter-add: which rows have had their first addition).
     var flags = ScratchBuffer<UInt8>()
+    /// Index lists (TableCrossEntropy: each token's examples, grouped by a counting sort).
+    var indices = ScratchBuffer<Int32>()
     /// TokenTables: the block of a position's table, or its gradient, that this thread's task
-    /// works on.
+    /// works on. TableCrossEntropy: one token's scaled probabilities.
     var tableBlock = ScratchBuffer<Float>()
     /// Partial results a kernel's tasks write for this thread to combine once they are done
     /// (TokenTables: dE's term per position).
@@ -67,6 +69,7 @@ final class Workspace {
         packedB.release()
         doubles.release()
         flags.release()
+        indices.release()
         tableBlock.release()
         sharedFloats.release()
     }

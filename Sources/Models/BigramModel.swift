@@ -1,8 +1,10 @@
 // The bigram language model: a V×V table whose row a holds the logits of the token after a.
 //
-// Its forward is an embedding lookup with width V and context 1, so it reuses the embedding
-// kernels: logits = table[previous], loss = cross-entropy, dTable = scatter-add of dLogits.
-// Initialised to zeros (uniform predictions), as the PyTorch reference does.
+// Its logits are a row lookup, logits = table[previous]. Training and evaluation never copy them
+// out: TableCrossEntropy computes the loss and dTable straight from the table, one softmax per
+// distinct previous token, with the bits of the lookup, cross-entropy and scatter-add kernels in
+// a row. `logits(contexts:count:)` does the lookup, for sampling. Initialised to zeros (uniform
+// predictions), as the PyTorch reference does.
 
 import Core
 import Kernels
@@ -47,15 +49,14 @@ public final class BigramModel: LanguageModel {
     }
 
     public func lossSum(contexts: [Int32], targets: [Int32], count: Int) -> Double {
-        CrossEntropy.loss(logits: logits(contexts: contexts, count: count), targets: targets)
+        TableCrossEntropy.loss(table: layout.view(table, in: parameters), tokens: contexts, targets: targets, count: count)
     }
 
     /// The bigram has no hidden layer, so `dropoutKey` selects nothing.
     public func computeGradients(contexts: [Int32], targets: [Int32], count: Int, dropoutKey: UInt64) -> Double {
-        let logits = logits(contexts: contexts, count: count)
-        let loss = CrossEntropy.forwardBackward(logits: logits, targets: targets, gradientScale: 1 / Float(count))
-        gradients.fill(0)
-        Embedding.backward(dTable: layout.view(table, in: gradients), dOutput: logits, tokens: contexts, contextLength: 1)
+        let loss = TableCrossEntropy.forwardBackward(table: layout.view(table, in: parameters), tokens: contexts, targets: targets,
+                                                     count: count, dTable: layout.view(table, in: gradients),
+                                                     gradientScale: 1 / Float(count))
         return loss / Double(count)
     }
 }

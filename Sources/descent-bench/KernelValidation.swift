@@ -106,6 +106,19 @@ extension KernelValidation {
                            : "CrossEntropy.forwardBackward \(rows)×\(vocabulary): loss \(loss), reference \(expected)")
             results.append(compare("CrossEntropy dLogits \(rows)×\(vocabulary)", fast, slow, relative: 1e-5, absolute: 1e-9))
         }
+        for (batch, vocabulary) in [(32, 27), (256, 65), (64, 4096)] {
+            let table = randomMatrix(vocabulary, vocabulary, &generator, scale: 4)
+            let tokens = (0..<batch).map { _ in Int32(generator.nextInt(below: vocabulary)) }
+            let targets = (0..<batch).map { _ in Int32(generator.nextInt(below: vocabulary)) }
+            let fast = Matrix(rows: vocabulary, columns: vocabulary), slow = Matrix(rows: vocabulary, columns: vocabulary)
+            let loss = TableCrossEntropy.forwardBackward(table: table, tokens: tokens, targets: targets, count: batch,
+                                                         dTable: fast, gradientScale: 1 / Float(batch))
+            let expected = TableCrossEntropy.referenceForwardBackward(table: table, tokens: tokens, targets: targets, count: batch,
+                                                                      dTable: slow, gradientScale: 1 / Float(batch))
+            results.append(abs(loss - expected) <= 1e-5 * max(1, expected) ? nil
+                           : "TableCrossEntropy.forwardBackward B=\(batch) V=\(vocabulary): loss \(loss), reference \(expected)")
+            results.append(compare("TableCrossEntropy dTable B=\(batch) V=\(vocabulary)", fast, slow, relative: 1e-5, absolute: 1e-9))
+        }
         for (batch, context, width, vocabulary) in [(32, 3, 10, 27), (256, 16, 64, 65), (256, 8, 64, 4096)] {
             let table = randomMatrix(vocabulary, width, &generator)
             let tokens = (0..<(batch * context)).map { _ in Int32(generator.nextInt(below: vocabulary)) }

@@ -28,6 +28,13 @@ enum OtherKernels {
                 scratch.copy(from: logits)
                 _ = CrossEntropy.forwardBackward(logits: scratch, targets: targets, gradientScale: 1 / Float(batch))
             }))
+            let bigram = randomMatrix(vocabulary, vocabulary, &generator, scale: 3)
+            let dBigram = Matrix(rows: vocabulary, columns: vocabulary)
+            let previous = (0..<batch).map { _ in Int32(generator.nextInt(below: vocabulary)) }
+            cases.append(("\(name) bigram table cross-entropy fwd+bwd [\(batch) of \(vocabulary)x\(vocabulary)]", {
+                _ = TableCrossEntropy.forwardBackward(table: bigram, tokens: previous, targets: targets, count: batch,
+                                                      dTable: dBigram, gradientScale: 1 / Float(batch))
+            }))
             let table = randomMatrix(vocabulary, width, &generator)
             let dTable = Matrix(rows: vocabulary, columns: width)
             let x = Matrix(rows: batch, columns: d)
