@@ -179,3 +179,10 @@ public struct Matrix: Sendable {
 
     public var shapeDescription: String { "\(rows)×\(columns)" }
 }
+
+/// An optional view's raw memory, or nil, for the duration of `body` (optional operands such as a
+/// bias or a gradient that only the backward writes).
+func withUnsafeMutablePointer<R>(orNil matrix: Matrix?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard let matrix else { return body(nil) }
+    return matrix.withUnsafeMutablePointer { body($0) }
+}

@@ -22,7 +22,7 @@ public enum RowwiseProduct {
         output.withUnsafeMutablePointer { out in
             input.withUnsafeMutablePointer { x in
                 weight.withUnsafeMutablePointer { w in
-                    withOptionalPointer(bias) { b in
+                    withUnsafeMutablePointer(orNil: bias) { b in
                         let n = output.columns, blocksPerRow = (n + blockColumns - 1) / blockColumns
                         let units = output.rows * blocksPerRow
                         // A task should have at least 2^16 multiply-adds to outweigh waking a thread.
@@ -49,11 +49,6 @@ public enum RowwiseProduct {
                 output[r, j] = sum
             }
         }
-    }
-
-    private static func withOptionalPointer<R>(_ matrix: Matrix?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-        guard let matrix else { return body(nil) }
-        return matrix.withUnsafeMutablePointer { body($0) }
     }
 }
 

@@ -64,7 +64,7 @@ public enum TableCrossEntropy {
         }
         table.withUnsafeMutablePointer { source in
             targets.withUnsafeBufferPointer { ids in
-                withOptionalPointer(dTable) { gradient in
+                withUnsafeMutablePointer(orNil: dTable) { gradient in
                     var job = TableCrossEntropyJob(table: source, columns: columns, targets: ids.baseAddress!,
                                                    groupStart: groupStart, examples: examples, rowLosses: rowLosses,
                                                    dTable: gradient, gradientScale: gradientScale)
@@ -118,11 +118,6 @@ public enum TableCrossEntropy {
         Embedding.referenceBackward(dTable: dTable, dOutput: logits, tokens: tokens, contextLength: 1)
         return loss
     }
-}
-
-private func withOptionalPointer<R>(_ matrix: Matrix?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-    guard let matrix else { return body(nil) }
-    return matrix.withUnsafeMutablePointer { body($0) }
 }
 
 private struct TableCrossEntropyJob {
