@@ -17,6 +17,7 @@ public final class BigramModel: LanguageModel {
     public let gradients: FloatBuffer
     let table: ParameterTensor
     private var logitsWorkspace = Matrix(rows: 0, columns: 0)
+    public var phaseTimes: PhaseTimes?
 
     public init(vocabularySize: Int) {
         precondition(vocabularySize >= 2, "BigramModel needs a vocabulary of at least 2, got \(vocabularySize)")
@@ -54,6 +55,8 @@ public final class BigramModel: LanguageModel {
 
     /// The bigram has no hidden layer, so `dropoutKey` selects nothing.
     public func computeGradients(contexts: [Int32], targets: [Int32], count: Int, dropoutKey: UInt64) -> Double {
+        phaseTimes?.start()
+        defer { phaseTimes?.charge(.loss) }
         let loss = TableCrossEntropy.forwardBackward(table: layout.view(table, in: parameters), tokens: contexts, targets: targets,
                                                      count: count, dTable: layout.view(table, in: gradients),
                                                      gradientScale: 1 / Float(count))

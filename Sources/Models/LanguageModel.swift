@@ -126,6 +126,10 @@ public protocol LanguageModel: AnyObject {
     /// Grows the activation workspace to hold `batchSize` examples (allocates; call it before a
     /// loop, not inside).
     func reserve(batchSize: Int)
+
+    /// When set, `computeGradients` charges its wall time to phases (`descent-bench train
+    /// --breakdown`); nil, the default, reads no clock.
+    var phaseTimes: PhaseTimes? { get set }
 }
 
 extension LanguageModel {

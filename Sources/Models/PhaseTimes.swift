@@ -16,7 +16,8 @@ public final class PhaseTimes {
         case products
         /// Nonlinearities forward and backward.
         case activation
-        /// Softmax and cross-entropy with its gradient.
+        /// Softmax and cross-entropy with its gradient. The bigram's whole forward and backward
+        /// counts here: its lookup and scatter-add are inside TableCrossEntropy.
         case loss
     }
 

@@ -65,7 +65,7 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Dropout rate of the hidden activations (MLP), as model.dropout; each step draws new masks.")
     var dropout: Float = 0
 
-    @Flag(help: "Also print the share of step time per phase (gather, products, activation, loss, update).")
+    @Flag(help: "Also print the share of step time per phase: gather, products, activation, loss (the bigram: all of its model), and update (the rest: batch sampling, gradient norm, optimizer).")
     var breakdown = false
 
     @Option(help: "Batch size B.")
@@ -200,9 +200,9 @@ struct TrainBenchmark: ParsableCommand {
         var shares: [String: Double]? = nil
         if breakdown {
             let clock = PhaseTimes()
-            mlp?.phaseTimes = clock
+            network.phaseTimes = clock
             let (_, seconds) = timed(seconds: segmentSeconds)
-            mlp?.phaseTimes = nil
+            network.phaseTimes = nil
             var table: [String: Double] = [:]
             for phase in PhaseTimes.Phase.allCases { table[phase.rawValue] = clock.seconds(phase) / seconds }
             table["update"] = max(0, 1 - clock.seconds.reduce(0, +) / seconds)
@@ -223,10 +223,14 @@ struct TrainBenchmark: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(String(format: "%@ V=%d T=%d d=%d H=%d L=%d %@ B=%d threads=%d, first layer %@: %.0f examples/s (min %.0f, max %.0f), %.3f ms/step, %.1f GFLOP/s",
-                         type.rawValue, s.vocab, architecture.contextLength, architecture.embeddingSize, architecture.hiddenSize,
-                         architecture.hiddenLayers, architecture.activation.rawValue, s.batch, threads, pathRan,
-                         median, report.examplesPerSecondMin, report.examplesPerSecondMax, report.millisecondsPerStep, report.gflops))
+            let shapeText = type == .bigram
+                ? String(format: "bigram V=%d B=%d threads=%d", s.vocab, s.batch, threads)
+                : String(format: "mlp V=%d T=%d d=%d H=%d L=%d %@ B=%d threads=%d, first layer %@", s.vocab, architecture.contextLength,
+                         architecture.embeddingSize, architecture.hiddenSize, architecture.hiddenLayers,
+                         architecture.activation.rawValue, s.batch, threads, pathRan)
+            print(shapeText + String(format: ": %.0f examples/s (min %.0f, max %.0f), %.3f ms/step", median, report.examplesPerSecondMin,
+                                     report.examplesPerSecondMax, report.millisecondsPerStep)
+                  + (type == .bigram ? "" : String(format: ", %.1f GFLOP/s", report.gflops)))
             if let shares {
                 let order = PhaseTimes.Phase.allCases.map(\.rawValue) + ["update"]
                 print("breakdown: " + order.map { String(format: "%@ %.1f%%", $0, 100 * (shares[$0] ?? 0)) }.joined(separator: ", "))
